@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace MicroApps.Orleans.GrainTests;
+
+/// <summary>
+/// One in-process two-silo cluster with memory storage for every grain test. Tests use fresh
+/// grain keys; time is a shared <see cref="FakeTimeProvider"/> that tests advance explicitly.
+/// </summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    /// <summary>The silos are in this process, so they share this clock with the tests.</summary>
+    public static FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
+
+    /// <summary>Configuration handed to the grains; tests add keys here through <see cref="SiloSettings"/>.</summary>
+    public static Dictionary<string, string?> SiloSettings { get; } = new()
+    {
+        ["Budgets:ReservationTtl"] = "00:05:00",
+    };
+
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(2);
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(SiloSettings).Build();
+            siloBuilder.AddMemoryGrainStorage("store");
+            siloBuilder.ConfigureServices(services =>
+            {
+                services.AddMicroAppsGrains(configuration);
+                services.RemoveAll<TimeProvider>();
+                services.AddSingleton<TimeProvider>(Time);
+            });
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
