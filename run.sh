@@ -52,8 +52,8 @@ mkdir -p "$DATA/azurite" "$LOGS"
 chmod 700 "$DATA"
 
 say "building ($CONFIGURATION)"
-dotnet build src/Silo/Silo.csproj -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly
-dotnet build src/Client/Client.csproj -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly
+dotnet build src/Silo/Silo.csproj -c "$CONFIGURATION" -nologo -v quiet "-clp:ErrorsOnly;NoSummary"
+dotnet build src/Client/Client.csproj -c "$CONFIGURATION" -nologo -v quiet "-clp:ErrorsOnly;NoSummary"
 
 say "starting Azurite on ports $AZ_BLOB-$AZ_TABLE (data: .data/azurite)"
 azurite_start "$DATA/azurite" "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE" "$LOGS/azurite.log"
@@ -138,7 +138,8 @@ if [[ -z "$DEMO_KEY" ]]; then
   (umask 077; printf '%s\n' "$DEMO_KEY" >"$DATA/demo-key")
 fi
 
-SPENT="$(admin GET "/admin/apps/$DEMO_APP" | jq -r '.spentUsd // "?"')"
+SPENT="$(admin GET "/admin/apps/$DEMO_APP" | jq -r '.spentUsd // 0')"
+SPENT="$(awk -v v="$SPENT" 'BEGIN { printf "%.6f", v }')"
 cat <<INFO
 
   MicroApps.Orleans is running.

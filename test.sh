@@ -16,7 +16,7 @@ azurite_install
 # The integration tests start their own Azurite instances from this install.
 export MICROAPPS_AZURITE="$AZURITE_BIN"
 
-dotnet build MicroApps.Orleans.sln -c "$CONFIGURATION" -nologo -v quiet -clp:ErrorsOnly
+dotnet build MicroApps.Orleans.sln -c "$CONFIGURATION" -nologo -v quiet "-clp:ErrorsOnly;NoSummary"
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
