@@ -2,6 +2,7 @@ using MicroApps.Orleans.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 
 namespace MicroApps.Orleans.IntegrationTests.Infrastructure;
@@ -22,9 +23,15 @@ internal sealed class ClusterClient : IAsyncDisposable
     public IGrainFactory Grains => Client;
 
     /// <summary>A client that finds gateways in the Azure Table membership of <paramref name="clusterId"/>.</summary>
-    public static Task<ClusterClient> ConnectAsync(string connectionString, string clusterId, string serviceId) =>
+    public static Task<ClusterClient> ConnectAsync(string connectionString, string clusterId, string serviceId,
+        ILoggerProvider? logs = null) =>
         StartAsync(builder =>
         {
+            if (logs is not null)
+            {
+                builder.Logging.AddProvider(logs);
+            }
+
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Orleans:Provider"] = "AzureStorage",
