@@ -61,7 +61,7 @@ public static class MicroAppsHosting
                     o.AdvertisedIPAddress = advertised;
                 });
 
-                // Options are resolved after ValidateOnStart has checked the connection string.
+                // The connection string was validated while building (AddValidatedOptions), so this cannot throw.
                 silo.UseAzureStorageClustering(ob => ob.Configure<IOptions<StorageOptions>>(
                     (o, storage) => o.TableServiceClient = new TableServiceClient(storage.Value.ConnectionString)));
                 silo.AddAzureTableGrainStorage(StorageProviderName, ob => ob.Configure<IOptions<StorageOptions>, Serializer>(
