@@ -24,7 +24,6 @@ say() { printf 'run.sh: %s\n' "$*" >&2; }
 
 command -v dotnet >/dev/null 2>&1 || { say "the .NET 10 SDK (dotnet) is required: https://dotnet.microsoft.com/download"; exit 1; }
 command -v curl >/dev/null 2>&1 || { say "curl is required"; exit 1; }
-command -v jq >/dev/null 2>&1 || { say "jq is required (apt-get install jq)"; exit 1; }
 
 # shellcheck source=scripts/azurite.sh
 source scripts/azurite.sh
@@ -52,15 +51,20 @@ mkdir -p "$DATA/azurite" "$LOGS"
 chmod 700 "$DATA"
 
 say "building ($CONFIGURATION)"
-dotnet build src/Silo/Silo.csproj -c "$CONFIGURATION" -nologo -v quiet "-clp:ErrorsOnly;NoSummary"
-dotnet build src/Client/Client.csproj -c "$CONFIGURATION" -nologo -v quiet "-clp:ErrorsOnly;NoSummary"
+for project in src/Silo/Silo.csproj src/Client/Client.csproj; do
+  if ! dotnet build "$project" -c "$CONFIGURATION" -nologo -v quiet >"$LOGS/build.log" 2>&1; then
+    grep -E 'error|Error' "$LOGS/build.log" >&2 || cat "$LOGS/build.log" >&2
+    say "the build of $project failed (full output: .data/logs/build.log)"
+    exit 1
+  fi
+done
 
 say "starting Azurite on ports $AZ_BLOB-$AZ_TABLE (data: .data/azurite)"
 azurite_start "$DATA/azurite" "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE" "$LOGS/azurite.log"
 CONNECTION_STRING="$(azurite_connection_string "$AZ_BLOB" "$AZ_QUEUE" "$AZ_TABLE")"
 
 if [[ ! -s "$DATA/admin-token" ]]; then
-  (umask 077; openssl rand -hex 24 >"$DATA/admin-token")
+  (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA/admin-token")
 fi
 ADMIN_TOKEN="$(cat "$DATA/admin-token")"
 
@@ -118,11 +122,16 @@ admin() { # METHOD PATH [JSON] → prints the body, returns non-zero on an HTTP 
 
 # Creating the same app again is a no-op, so this runs on every start.
 say "seeding the demo app '$DEMO_APP'"
-admin POST /admin/apps "$(jq -n --arg id "$DEMO_APP" '{
-  appId: $id, name: "Demo summarizer", owner: "platform-team@example.org", team: "platform",
-  audience: "internal", dataClasses: [], allowedTiers: ["local"], defaultTier: "local",
-  quotas: {requestsPerMinute: 60, tokensPerDay: 200000},
-  budget: {limitUsd: 5, period: "day"}}')" >/dev/null
+admin POST /admin/apps "$(cat <<JSON
+{"appId": "$DEMO_APP", "name": "Demo summarizer", "owner": "platform-team@example.org", "team": "platform",
+ "audience": "internal", "dataClasses": [], "allowedTiers": ["local"], "defaultTier": "local",
+ "quotas": {"requestsPerMinute": 60, "tokensPerDay": 200000},
+ "budget": {"limitUsd": 5, "period": "day"}}
+JSON
+)" >/dev/null
+
+# Tiny JSON field reader so the script needs no jq: a top-level "name": value pair, string or number.
+json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" | head -1; }
 
 DEMO_KEY=""
 if [[ -s "$DATA/demo-key" ]]; then
@@ -133,13 +142,13 @@ if [[ -s "$DATA/demo-key" ]]; then
   fi
 fi
 if [[ -z "$DEMO_KEY" ]]; then
-  DEMO_KEY="$(admin POST "/admin/apps/$DEMO_APP/keys" '{"label":"run.sh demo"}' | jq -r '.apiKey')"
+  DEMO_KEY="$(admin POST "/admin/apps/$DEMO_APP/keys" '{"label":"run.sh demo"}' | json_field apiKey)"
   [[ -n "$DEMO_KEY" && "$DEMO_KEY" != "null" ]] || { say "issuing the demo key failed"; exit 1; }
   (umask 077; printf '%s\n' "$DEMO_KEY" >"$DATA/demo-key")
 fi
 
-SPENT="$(admin GET "/admin/apps/$DEMO_APP" | jq -r '.spentUsd // 0')"
-SPENT="$(awk -v v="$SPENT" 'BEGIN { printf "%.6f", v }')"
+SPENT="$(admin GET "/admin/apps/$DEMO_APP" | json_field spentUsd)"
+SPENT="$(awk -v v="${SPENT:-0}" 'BEGIN { printf "%.6f", v }')"
 cat <<INFO
 
   MicroApps.Orleans is running.
