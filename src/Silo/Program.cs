@@ -23,6 +23,18 @@ catch (OptionsValidationException ex)
     return ConfigurationError(ex);
 }
 
+try
+{
+    // Run every ValidateOnStart check (budgets, models, gateway…) now: Orleans resolves its components
+    // while starting, before the host would run them, and a bad value would end in a stack trace.
+    host.Services.GetService<IStartupValidator>()?.Validate();
+}
+catch (Exception ex) when (ex is OptionsValidationException or AggregateException || IsBindingFailure(ex))
+{
+    host.Dispose();
+    return ConfigurationError(ex);
+}
+
 var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
 lifetime.ApplicationStarted.Register(() =>
 {
@@ -38,7 +50,7 @@ try
     await host.RunAsync();
     return 0;
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (ex is OptionsValidationException || IsBindingFailure(ex))
 {
     return ConfigurationError(ex);
 }
@@ -57,11 +69,19 @@ finally
     host.Dispose();
 }
 
+static bool IsBindingFailure(Exception ex) =>
+    ex is InvalidOperationException && ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal);
+
 static int ConfigurationError(Exception ex)
 {
-    var message = ex is OptionsValidationException validation
-        ? string.Join(" ", validation.Failures)
-        : ex.Message.ReplaceLineEndings(" ");
+    var message = ex switch
+    {
+        OptionsValidationException validation => string.Join(" ", validation.Failures),
+        AggregateException aggregate => string.Join(" ", aggregate.InnerExceptions.Select(e =>
+            e is OptionsValidationException v ? string.Join(" ", v.Failures) : e.Message)),
+        _ => ex.Message,
+    };
+    message = message.ReplaceLineEndings(" ");
     Console.Error.WriteLine($"silo: configuration error: {message}");
     return 2;
 }
