@@ -32,6 +32,13 @@ public interface IMicroAppGrain : IGrainWithStringKey
     /// <summary>Authenticates the key, checks the lifecycle and counts the call against the quotas, in one call.</summary>
     Task<Admission> AdmitAsync(AdmissionRequest request);
 
+    /// <summary>
+    /// Checks a key without counting a call against the quotas (for listings such as <c>GET /v1/models</c>):
+    /// the app's profile when the key is valid and not revoked, otherwise null.
+    /// </summary>
+    [ReadOnly]
+    Task<AppProfile?> AuthenticateAsync(string keyId, string keySecret);
+
     /// <summary>Corrects today's token count once the real usage is known.</summary>
     [OneWay]
     Task RecordUsageAsync(long tokensEstimated, long tokensActual);
