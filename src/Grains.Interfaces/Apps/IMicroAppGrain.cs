@@ -32,10 +32,7 @@ public interface IMicroAppGrain : IGrainWithStringKey
     /// <summary>Authenticates the key, checks the lifecycle and counts the call against the quotas, in one call.</summary>
     Task<Admission> AdmitAsync(AdmissionRequest request);
 
-    /// <summary>
-    /// Checks a key without counting a call against the quotas (for listings such as <c>GET /v1/models</c>):
-    /// the app's profile when the key is valid and not revoked, otherwise null.
-    /// </summary>
+    /// <summary>Checks a key without counting a call (for listing models); null when the key or app is not usable.</summary>
     [ReadOnly]
     Task<AppProfile?> AuthenticateAsync(string keyId, string keySecret);
 
