@@ -11,6 +11,9 @@ namespace MicroApps.Orleans.Gateway;
 /// </summary>
 public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimator tokens, IOptions<GatewayOptions> options) : IGovernedCallStep
 {
+    /// <summary>Longest caller request id accepted (it becomes part of a budget reservation id).</summary>
+    public const int MaxRequestIdLength = 128;
+
     private static readonly HashSet<string> Roles = new(StringComparer.OrdinalIgnoreCase) { "system", "developer", "user", "assistant", "tool" };
 
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
@@ -23,7 +26,7 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         }
 
         context.AppId = appId;
-        if (Validate(request) is { } invalid)
+        if (Validate(context.RequestId, request) is { } invalid)
         {
             context.Fail(GovernedOutcome.InvalidRequest, "invalid_request", invalid.Message, invalid.Param);
             return;
@@ -69,8 +72,13 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         context.Fail(outcome, code, message, retryAfter: admission.RetryAfter);
     }
 
-    private static (string Message, string Param)? Validate(GovernedChatRequest request)
+    private static (string Message, string Param)? Validate(string requestId, GovernedChatRequest request)
     {
+        if (requestId.Length > MaxRequestIdLength)
+        {
+            return ($"The request id is longer than {MaxRequestIdLength} characters.", "request_id");
+        }
+
         if (request.Messages is null || request.Messages.Count == 0)
         {
             return ("messages must hold at least one message.", "messages");

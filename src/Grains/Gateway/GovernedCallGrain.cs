@@ -17,17 +17,9 @@ namespace MicroApps.Orleans.Gateway;
 public sealed class GovernedCallGrain(GovernedCallPipeline pipeline, IGrainFactory grains, ModelCatalog catalog, TimeProvider time, ILogger<GovernedCallGrain> logger)
     : Grain, IGovernedCallGrain
 {
-    /// <summary>Longest caller request id accepted (it becomes part of a budget reservation id).</summary>
-    public const int MaxRequestIdLength = 128;
-
     public async Task<GovernedChatResult> CompleteAsync(GovernedChatRequest request)
     {
-        var context = CreateContext(request, null, CancellationToken.None, out var refusal);
-        if (refusal is not null)
-        {
-            return refusal;
-        }
-
+        var context = CreateContext(request, null, CancellationToken.None);
         await RunAsync(context);
         return context.Result!;
     }
@@ -36,13 +28,7 @@ public sealed class GovernedCallGrain(GovernedCallPipeline pipeline, IGrainFacto
     {
         var channel = Channel.CreateUnbounded<GovernedChatChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var abort = new CancellationTokenSource();
-        var context = CreateContext(request, channel.Writer, abort.Token, out var refusal);
-        if (refusal is not null)
-        {
-            channel.Writer.TryWrite(new GovernedChatChunk(null, refusal));
-            channel.Writer.TryComplete();
-            return new ChunkStream(channel.Reader, abort, Task.CompletedTask);
-        }
+        var context = CreateContext(request, channel.Writer, abort.Token);
 
         // The pipeline runs independently of the reader, so settling happens even if the caller walks away.
         var run = RunStreamingAsync(context, channel.Writer);
@@ -71,9 +57,9 @@ public sealed class GovernedCallGrain(GovernedCallPipeline pipeline, IGrainFacto
         return new ModelListing(GovernedOutcome.Completed, null, models);
     }
 
-    private GovernedCallContext CreateContext(GovernedChatRequest request, ChannelWriter<GovernedChatChunk>? deltas, CancellationToken abort, out GovernedChatResult? refusal)
+    private GovernedCallContext CreateContext(GovernedChatRequest request, ChannelWriter<GovernedChatChunk>? deltas, CancellationToken abort)
     {
-        refusal = null;
+        ArgumentNullException.ThrowIfNull(request);
         var requestId = string.IsNullOrWhiteSpace(request.RequestId) ? Guid.NewGuid().ToString("N") : request.RequestId.Trim();
 
         // Orleans may hand us nulls a .NET caller left in the record; treat them as "not given".
@@ -83,11 +69,6 @@ public sealed class GovernedCallGrain(GovernedCallPipeline pipeline, IGrainFacto
             Messages = request.Messages ?? [],
             Model = request.Model ?? "",
         };
-        if (requestId.Length > MaxRequestIdLength)
-        {
-            refusal = GovernedChatResult.Failure(GovernedOutcome.InvalidRequest, requestId[..MaxRequestIdLength], "invalid_request", $"The request id is longer than {MaxRequestIdLength} characters.", "request_id") with { Created = time.GetUtcNow() };
-        }
-
         return new GovernedCallContext(request, requestId, time, deltas, abort);
     }
 

@@ -30,7 +30,7 @@ public sealed class TraceStep(ITraceSink sink, GatewayMetrics metrics, TimeProvi
             var traceEvent = new TraceEvent(
                 context.AppId ?? "",
                 context.RequestId,
-                context.ServedModel ?? "",
+                context.ServedModel ?? context.Request.Model ?? "",
                 context.Tier ?? "",
                 context.Usage.InputTokens,
                 context.Usage.OutputTokens,

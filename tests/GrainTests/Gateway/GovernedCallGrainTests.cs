@@ -195,6 +195,7 @@ public sealed class GovernedCallGrainTests(ClusterFixture fixture)
         var hugeInput = await Gateway.CompleteAsync(Request(app, "fake-small", string.Join(' ', Enumerable.Repeat("invoice", 5_000))));
         var noMessages = await Gateway.CompleteAsync(Request(app, "fake-small", prompt) with { Messages = [] });
         var badTemperature = await Gateway.CompleteAsync(Request(app, "fake-small", prompt, new ChatParameters(3f, null, null, null, null)));
+        var longId = await Gateway.CompleteAsync(Request(app, "fake-small", prompt, requestId: new string('r', 200)));
 
         Assert.Equal(GovernedOutcome.Unauthorized, badKey.Outcome);
         Assert.Equal(GovernedOutcome.Unauthorized, wrongSecret.Outcome);
@@ -204,6 +205,7 @@ public sealed class GovernedCallGrainTests(ClusterFixture fixture)
         Assert.Equal((GovernedOutcome.InvalidRequest, "messages"), (hugeInput.Outcome, hugeInput.ErrorParam));
         Assert.Equal((GovernedOutcome.InvalidRequest, "messages"), (noMessages.Outcome, noMessages.ErrorParam));
         Assert.Equal((GovernedOutcome.InvalidRequest, "temperature"), (badTemperature.Outcome, badTemperature.ErrorParam));
+        Assert.Equal((GovernedOutcome.InvalidRequest, "request_id"), (longId.Outcome, longId.ErrorParam));
         Assert.Contains("gpt-nonexistent", unknownModel.ErrorMessage);
         Assert.Equal(0, Fake.CallsTo(prompt));
         Assert.Equal(0m, (await app.Budget.GetAsync()).SpentUsd);
