@@ -55,6 +55,12 @@ for project in "${PROJECTS[@]}"; do
     failed=1
     status=1
   fi
+  if ((passed + failed == 0)); then
+    # A project that ran no test proves nothing: count it as a failure.
+    echo "test.sh: $project ran no tests" >&2
+    failed=1
+    status=1
+  fi
   echo "--- $project: $passed passed, $failed failed"
   total_passed=$((total_passed + passed))
   total_failed=$((total_failed + failed))
