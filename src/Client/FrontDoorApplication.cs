@@ -5,9 +5,7 @@ using MicroApps.Orleans.Client.Infrastructure;
 using MicroApps.Orleans.Client.OpenAI;
 using MicroApps.Orleans.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace MicroApps.Orleans.Client;
@@ -29,9 +27,13 @@ public static class FrontDoorApplication
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.AddOptions<KestrelServerOptions>()
-            .Configure<IOptions<FrontDoorOptions>>((kestrel, frontDoor) =>
-                kestrel.Limits.MaxRequestBodySize = frontDoor.Value.MaxRequestBodyBytes);
+        // Read from configuration rather than IOptions: the server is built before options are validated,
+        // and a bad value must surface as the one-line validation failure at start, not here.
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Limits.MaxRequestBodySize =
+                long.TryParse(builder.Configuration[$"{FrontDoorOptions.Section}:{nameof(FrontDoorOptions.MaxRequestBodyBytes)}"], out var max) && max > 0
+                    ? max
+                    : FrontDoorOptions.DefaultMaxRequestBodyBytes);
 
         if (configureOrleans is null)
         {

@@ -7,6 +7,8 @@ public sealed class FrontDoorOptions
 {
     public const string Section = "FrontDoor";
 
+    public const long DefaultMaxRequestBodyBytes = 1024 * 1024;
+
     /// <summary>Run a silo in this process instead of connecting to a cluster as a client.</summary>
     public bool CoHostSilo { get; set; }
 
@@ -16,7 +18,7 @@ public sealed class FrontDoorOptions
 
     /// <summary>Largest request body accepted, in bytes (413 above it).</summary>
     [Range(1024, 256L * 1024 * 1024, ErrorMessage = "FrontDoor:MaxRequestBodyBytes must be between 1024 and 268435456.")]
-    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+    public long MaxRequestBodyBytes { get; set; } = DefaultMaxRequestBodyBytes;
 
     /// <summary>How long a request keeps retrying while the cluster is unreachable before answering 503.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "FrontDoor:ClusterRetryWindow must be between 00:00:00 and 00:05:00.")]

@@ -29,7 +29,9 @@ public static class ChatCompletionsEndpoints
         v1.MapPost("/chat/completions", CompleteChatAsync)
             .WithName("CreateChatCompletion")
             .WithSummary("Creates a governed chat completion (OpenAI-compatible; stream:true answers with server-sent events).")
-            .Accepts<JsonElement>("application/json")
+            .WithDescription("The body is an OpenAI chat completions request (model, messages, temperature, top_p, max_tokens or "
+                + "max_completion_tokens, stop, stream, stream_options, user). It is read by the endpoint itself, not declared "
+                + "with Accepts, so that a wrong Content-Type is answered in OpenAI's error shape.")
             .Produces<ChatCompletion>(StatusCodes.Status200OK)
             .Produces<OpenAIErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
