@@ -15,8 +15,8 @@ public enum AppLifecycle
 }
 
 /// <summary>Per-app limits enforced by the app's grain before any spend is reserved.</summary>
-/// <param name="RequestsPerMinute">Model calls admitted per calendar minute (UTC); 0 means none.</param>
-/// <param name="TokensPerDay">Estimated plus actual tokens admitted per UTC day; 0 means none.</param>
+/// <param name="RequestsPerMinute">Model calls admitted per calendar minute (UTC); 0 means no limit.</param>
+/// <param name="TokensPerDay">Tokens admitted per UTC day, counted by estimate at admission and corrected by the real usage; 0 means no limit.</param>
 [GenerateSerializer, Immutable, Alias("microapps.AppQuotas")]
 public sealed record AppQuotas(
     [property: Id(0)] int RequestsPerMinute,

@@ -32,6 +32,10 @@ public interface IMicroAppGrain : IGrainWithStringKey
     /// <summary>Authenticates the key, checks the lifecycle and counts the call against the quotas, in one call.</summary>
     Task<Admission> AdmitAsync(AdmissionRequest request);
 
+    /// <summary>Checks a key without counting a call (for listing models); null when the key or app is not usable.</summary>
+    [ReadOnly]
+    Task<AppProfile?> AuthenticateAsync(string keyId, string keySecret);
+
     /// <summary>Corrects today's token count once the real usage is known.</summary>
     [OneWay]
     Task RecordUsageAsync(long tokensEstimated, long tokensActual);
