@@ -153,6 +153,17 @@ public static partial class AdminEndpoints
             body.Name!.Trim(), body.Owner!.Trim(), body.Team!.Trim(), audience, dataClasses, allowedTiers, defaultTier,
             quotas!, budgetId, string.IsNullOrWhiteSpace(body.PromptVersion) ? "v1" : body.PromptVersion.Trim());
 
+        // The grain applies the same rules; checking here names the field instead of failing the grain call.
+        foreach (var (field, message) in AppManifestRules.Validate(appId, manifest))
+        {
+            errors.Add(field, message);
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
         var app = grains.GetGrain<IMicroAppGrain>(appId);
         var existing = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted);
         if (existing is not null && !SameManifest(existing.Manifest, manifest))
@@ -165,10 +176,14 @@ public static partial class AdminEndpoints
         {
             created = existing ?? await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.CreateAsync(manifest)), context.RequestAborted);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        catch (InvalidOperationException)
         {
             // Another admin created the app with a different manifest between our read and our create.
             return Conflict(appId);
+        }
+        catch (ArgumentException ex)
+        {
+            return AdminJson.Invalid("manifest", ex.Message);
         }
 
         var registry = grains.GetGrain<IAppRegistryGrain>(0);
