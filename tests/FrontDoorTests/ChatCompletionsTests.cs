@@ -155,6 +155,69 @@ public sealed class ChatCompletionsTests(FrontDoorFixture fixture)
     }
 
     [Fact]
+    public async Task Repeated_request_is_served_from_the_cache_at_no_cost_with_the_cache_header_hit()
+    {
+        var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId());
+        var body = FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "cache me if you can");
+        using (var first = await fixture.PostChatAsync(key, body))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal("miss", first.Headers.GetValues("x-microapps-cache").Single());
+        }
+
+        // The cache entry is written one-way after the first answer, so poll (bounded) until it is visible.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var upstreamBefore = fixture.Upstream.RequestsReceived;
+            using var again = await fixture.PostChatAsync(key, body);
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            if (again.Headers.GetValues("x-microapps-cache").Single() == "hit")
+            {
+                Assert.Equal(0m, decimal.Parse(again.Headers.GetValues("x-microapps-cost-usd").Single(), CultureInfo.InvariantCulture));
+                using var json = JsonDocument.Parse(await again.Content.ReadAsStringAsync());
+                Assert.Equal("cache me if you can", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+                Assert.Equal(upstreamBefore, fixture.Upstream.RequestsReceived);
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the repeated request was never served from the cache");
+        }
+    }
+
+    [Fact]
+    public async Task Cached_answer_streams_as_content_then_done()
+    {
+        var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId());
+        using (var first = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "stream from cache")))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var upstreamBefore = fixture.Upstream.RequestsReceived;
+            var text = new StringBuilder();
+            await foreach (var update in SdkClient(key).CompleteChatStreamingAsync([new UserChatMessage("stream from cache")]))
+            {
+                foreach (var part in update.ContentUpdate)
+                {
+                    text.Append(part.Text);
+                }
+            }
+
+            Assert.Equal("stream from cache", text.ToString().Trim());
+            if (fixture.Upstream.RequestsReceived == upstreamBefore)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the streamed request never came from the cache");
+        }
+    }
+
+    [Fact]
     public async Task Max_tokens_cuts_the_reply_and_finish_reason_says_length()
     {
         var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId());
