@@ -137,6 +137,32 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Admin_body_over_the_limit_is_413_problem()
+    {
+        var body = $$"""{"appId":"big-body","name":"{{new string('n', FrontDoorFixture.MaxRequestBodyBytes)}}"}""";
+
+        using var response = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", body);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(413, (await ProblemAsync(response)).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task Admin_body_that_is_not_json_content_is_415_problem()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "admin/budgets/team:x")
+        {
+            Content = new StringContent("limitUsd=5", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        request.Headers.Authorization = new("Bearer", FrontDoorFixture.AdminToken);
+
+        using var response = await fixture.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal(415, (await ProblemAsync(response)).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
     public async Task Unknown_app_is_404_for_get_keys_quotas_and_lifecycle()
     {
         var appId = FrontDoorFixture.NewAppId("missing");

@@ -7,28 +7,28 @@ namespace MicroApps.Orleans.Client.Admin;
 // members and strings for enums so that the endpoints, not the serializer, decide what is wrong and say which field.
 
 /// <summary>Request and token quotas of an app.</summary>
-public sealed record QuotasBody(int? RequestsPerMinute, long? TokensPerDay);
+public sealed record QuotasBody(int? RequestsPerMinute = null, long? TokensPerDay = null);
 
 /// <summary>Limit and period of a budget; <c>period</c> is <c>day</c> or <c>month</c>.</summary>
-public sealed record BudgetBody(decimal? LimitUsd, string? Period);
+public sealed record BudgetBody(decimal? LimitUsd = null, string? Period = null);
 
 /// <summary>Body of <c>POST /admin/apps</c>.</summary>
 public sealed record CreateAppBody(
-    string? AppId,
-    string? Name,
-    string? Owner,
-    string? Team,
-    string? Audience,
-    IReadOnlyList<string>? DataClasses,
-    IReadOnlyList<string>? AllowedTiers,
-    string? DefaultTier,
-    QuotasBody? Quotas,
-    string? BudgetId,
-    string? PromptVersion,
-    BudgetBody? Budget);
+    string? AppId = null,
+    string? Name = null,
+    string? Owner = null,
+    string? Team = null,
+    string? Audience = null,
+    IReadOnlyList<string>? DataClasses = null,
+    IReadOnlyList<string>? AllowedTiers = null,
+    string? DefaultTier = null,
+    QuotasBody? Quotas = null,
+    string? BudgetId = null,
+    string? PromptVersion = null,
+    BudgetBody? Budget = null);
 
 /// <summary>Body of <c>POST /admin/apps/{appId}/keys</c>.</summary>
-public sealed record IssueKeyBody(string? Label);
+public sealed record IssueKeyBody(string? Label = null);
 
 /// <summary>A key as admins see it: never its secret.</summary>
 public sealed record KeyView(string KeyId, string Label, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
