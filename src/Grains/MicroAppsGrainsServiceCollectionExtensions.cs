@@ -1,16 +1,87 @@
+using MicroApps.Orleans.Backends;
+using MicroApps.Orleans.Gateway;
+using MicroApps.Orleans.Tiers;
+using MicroApps.Orleans.Tokens;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace MicroApps.Orleans;
 
 /// <summary>Registers what the grains need in a silo: options, backends, tokenizer, pipeline steps.</summary>
 public static class MicroAppsGrainsServiceCollectionExtensions
 {
+    /// <summary>
+    /// Registers options (validated at start), the model catalog, backends, the token estimator, the trace
+    /// sink, metrics and the governed-call steps in their order. Hosts and tests add chat clients that
+    /// configuration cannot describe as keyed services: <c>services.AddKeyedSingleton&lt;IChatClient&gt;("name", client)</c>
+    /// makes <c>name</c> a backend that tier models may name.
+    /// </summary>
     public static IServiceCollection AddMicroAppsGrains(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<Budgets.BudgetOptions>().Bind(configuration.GetSection(Budgets.BudgetOptions.Section));
+
+        services.AddOptions<ModelCatalogOptions>()
+            .Bind(configuration.GetSection(ModelCatalogOptions.Section))
+            .PostConfigure(options => options.ApplyDefaults())
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelCatalogOptions>, ModelCatalogOptionsValidator>());
+        services.AddOptions<GatewayOptions>()
+            .Bind(configuration.GetSection(GatewayOptions.Section))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+
+        services.TryAddSingleton<TokenEstimator>(_ => TokenEstimator.Default);
+        services.TryAddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<ModelCatalogOptions>>()));
+        services.TryAddSingleton(sp => new LocalExtractiveSummarizer(sp.GetRequiredService<TokenEstimator>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IModelBackends, ModelBackends>();
+        services.TryAddSingleton<InMemoryTraceSink>();
+        services.TryAddSingleton<ITraceSink>(sp => sp.GetRequiredService<InMemoryTraceSink>());
+        services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+
+        // The order of these lines is the order of the governed call.
+        services.AddGovernedCallStep<TraceStep>();
+        services.AddGovernedCallStep<AuthenticateAndAdmitStep>();
+        services.AddGovernedCallStep<RouteStep>();
+        services.AddGovernedCallStep<BudgetStep>();
+        services.AddGovernedCallStep<CacheStep>();
+        services.AddGovernedCallStep<BackendStep>();
+        services.TryAddSingleton<GovernedCallPipeline>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds a governed-call step, at the end or just before the step of type <paramref name="before"/>
+    /// (for example a PII scan before <see cref="RouteStep"/>). A step type is registered once.
+    /// </summary>
+    public static IServiceCollection AddGovernedCallStep<TStep>(this IServiceCollection services, Type? before = null)
+        where TStep : class, IGovernedCallStep
+    {
+        if (services.Any(d => d.ServiceType == typeof(IGovernedCallStep) && d.ImplementationType == typeof(TStep)))
+        {
+            return services;
+        }
+
+        var descriptor = ServiceDescriptor.Singleton<IGovernedCallStep, TStep>();
+        var index = before is null
+            ? -1
+            : services.ToList().FindIndex(d => d.ServiceType == typeof(IGovernedCallStep) && d.ImplementationType == before);
+        if (before is not null && index < 0)
+        {
+            throw new InvalidOperationException($"Governed-call step {before.Name} is not registered, so {typeof(TStep).Name} cannot be placed before it.");
+        }
+
+        if (index < 0)
+        {
+            services.Add(descriptor);
+        }
+        else
+        {
+            services.Insert(index, descriptor);
+        }
+
         return services;
     }
 }

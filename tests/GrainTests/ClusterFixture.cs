@@ -21,6 +21,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Budgets:ReservationTtl"] = "00:05:00",
     };
 
+    /// <summary>Extra silo services (for example test chat backends); add through a module initializer.</summary>
+    public static List<Action<IServiceCollection>> SiloServices { get; } = [];
+
     public TestCluster Cluster { get; private set; } = null!;
 
     public IGrainFactory Grains => Cluster.GrainFactory;
@@ -48,6 +51,11 @@ public sealed class ClusterFixture : IAsyncLifetime
             siloBuilder.ConfigureServices(services =>
             {
                 services.AddMicroAppsGrains(configuration);
+                foreach (var configure in SiloServices)
+                {
+                    configure(services);
+                }
+
                 services.RemoveAll<TimeProvider>();
                 services.AddSingleton<TimeProvider>(Time);
             });

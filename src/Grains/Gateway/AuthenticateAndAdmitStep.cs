@@ -1,0 +1,124 @@
+using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace MicroApps.Orleans.Gateway;
+
+/// <summary>
+/// Parses the key, checks the request's shape, estimates its tokens and asks the app grain to admit it
+/// (key, lifecycle and quotas in one call). Malformed requests are refused before admission so they do
+/// not count against the app's quota. After the call, the app's token count is corrected to the real usage.
+/// </summary>
+public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimator tokens, IOptions<GatewayOptions> options) : IGovernedCallStep
+{
+    /// <summary>Longest caller request id accepted (it becomes part of a budget reservation id).</summary>
+    public const int MaxRequestIdLength = 128;
+
+    private static readonly HashSet<string> Roles = new(StringComparer.OrdinalIgnoreCase) { "system", "developer", "user", "assistant", "tool" };
+
+    public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
+    {
+        var request = context.Request;
+        if (!ApiKeys.TryParse(request.ApiKey, out var appId, out var keyId, out var secret))
+        {
+            context.Fail(GovernedOutcome.Unauthorized, "invalid_api_key", "The API key is missing or malformed; app keys look like mak.{appId}.{keyId}.{secret}.");
+            return;
+        }
+
+        context.AppId = appId;
+        if (Validate(context.RequestId, request) is { } invalid)
+        {
+            context.Fail(GovernedOutcome.InvalidRequest, "invalid_request", invalid.Message, invalid.Param);
+            return;
+        }
+
+        context.InputTokens = tokens.CountMessages(request.Messages);
+        context.ReservedOutputTokens = request.Parameters.MaxTokens ?? options.Value.DefaultMaxOutputTokens;
+        long estimate = context.InputTokens + context.ReservedOutputTokens;
+
+        var app = grains.GetGrain<IMicroAppGrain>(appId);
+        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate));
+        context.Decisions.Add($"admit:{admission.Outcome}");
+        if (!admission.IsAdmitted || admission.Profile is null)
+        {
+            Refuse(context, admission);
+            return;
+        }
+
+        context.App = admission.Profile;
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            // The quota counted the estimate; it should count what was really used (nothing for refusals and cache hits).
+            await app.RecordUsageAsync(estimate, context.CacheHit ? 0 : context.Usage.TotalTokens);
+        }
+    }
+
+    private static void Refuse(GovernedCallContext context, Admission admission)
+    {
+        var (outcome, code) = admission.Outcome switch
+        {
+            AdmissionOutcome.UnknownApp or AdmissionOutcome.InvalidKey => (GovernedOutcome.Unauthorized, "invalid_api_key"),
+            AdmissionOutcome.RevokedKey => (GovernedOutcome.Unauthorized, "revoked_api_key"),
+            AdmissionOutcome.Suspended => (GovernedOutcome.Forbidden, "app_suspended"),
+            AdmissionOutcome.RequestRateExceeded => (GovernedOutcome.QuotaExceeded, "rate_limit_exceeded"),
+            AdmissionOutcome.TokenQuotaExceeded => (GovernedOutcome.QuotaExceeded, "token_quota_exceeded"),
+            _ => (GovernedOutcome.Unauthorized, "admission_refused"),
+        };
+        var message = string.IsNullOrEmpty(admission.Message) ? $"The call was not admitted ({admission.Outcome})." : admission.Message;
+        context.Fail(outcome, code, message, retryAfter: admission.RetryAfter);
+    }
+
+    private static (string Message, string Param)? Validate(string requestId, GovernedChatRequest request)
+    {
+        if (requestId.Length > MaxRequestIdLength)
+        {
+            return ($"The request id is longer than {MaxRequestIdLength} characters.", "request_id");
+        }
+
+        if (request.Messages is null || request.Messages.Count == 0)
+        {
+            return ("messages must hold at least one message.", "messages");
+        }
+
+        for (var i = 0; i < request.Messages.Count; i++)
+        {
+            var message = request.Messages[i];
+            if (message is null || !Roles.Contains(message.Role ?? ""))
+            {
+                return ($"messages[{i}].role must be one of {string.Join(", ", Roles)}.", "messages");
+            }
+
+            if (message.Content is null)
+            {
+                return ($"messages[{i}].content is missing.", "messages");
+            }
+        }
+
+        var parameters = request.Parameters;
+        if (parameters.MaxTokens is <= 0)
+        {
+            return ($"max_tokens must be positive, got {parameters.MaxTokens}.", "max_tokens");
+        }
+
+        if (parameters.Temperature is < 0 or > 2 || (parameters.Temperature is { } t && float.IsNaN(t)))
+        {
+            return ($"temperature must be between 0 and 2, got {parameters.Temperature}.", "temperature");
+        }
+
+        if (parameters.TopP is <= 0 or > 1 || (parameters.TopP is { } p && float.IsNaN(p)))
+        {
+            return ($"top_p must be greater than 0 and at most 1, got {parameters.TopP}.", "top_p");
+        }
+
+        if (parameters.Stop is { Count: > 4 })
+        {
+            return ($"stop holds at most 4 sequences, got {parameters.Stop.Count}.", "stop");
+        }
+
+        return null;
+    }
+}

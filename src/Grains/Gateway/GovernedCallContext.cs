@@ -1,0 +1,123 @@
+using System.Threading.Channels;
+using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Tiers;
+
+namespace MicroApps.Orleans.Gateway;
+
+/// <summary>Runs the rest of the governed-call pipeline.</summary>
+public delegate ValueTask GovernedCallDelegate(GovernedCallContext context);
+
+/// <summary>
+/// One step of the governed call, in the style of ASP.NET Core middleware: it may act before and after
+/// <c>next</c>, or end the call by setting <see cref="GovernedCallContext.Result"/> and not calling <c>next</c>.
+/// Steps are singletons registered in DI in the order they run (see
+/// <see cref="MicroAppsGrainsServiceCollectionExtensions.AddGovernedCallStep{TStep}"/>), so a policy or PII step
+/// is inserted without touching the others.
+/// </summary>
+public interface IGovernedCallStep
+{
+    ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next);
+}
+
+/// <summary>Everything one governed call has learned so far; steps read what earlier steps decided.</summary>
+public sealed class GovernedCallContext
+{
+    private readonly ChannelWriter<GovernedChatChunk>? _deltas;
+
+    public GovernedCallContext(GovernedChatRequest request, string requestId, TimeProvider time, ChannelWriter<GovernedChatChunk>? deltas, CancellationToken callAborted)
+    {
+        Request = request;
+        RequestId = requestId;
+        Time = time;
+        _deltas = deltas;
+        CallAborted = callAborted;
+        StartedAt = time.GetUtcNow();
+    }
+
+    public GovernedChatRequest Request { get; }
+
+    /// <summary>The caller's request id, or a generated one when the caller gave none.</summary>
+    public string RequestId { get; }
+
+    public TimeProvider Time { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    /// <summary>Signalled when a streaming caller stops reading; non-streaming calls are never aborted.</summary>
+    public CancellationToken CallAborted { get; }
+
+    public bool IsStreaming => _deltas is not null;
+
+    /// <summary>App id parsed from the key (set before admission, so refusals are traced to the app).</summary>
+    public string? AppId { get; set; }
+
+    /// <summary>The admitted app; set once admission succeeded.</summary>
+    public AppProfile? App { get; set; }
+
+    /// <summary>Prompt tokens as counted before the call.</summary>
+    public int InputTokens { get; set; }
+
+    /// <summary>Output tokens reserved and passed to the model as its limit.</summary>
+    public int ReservedOutputTokens { get; set; }
+
+    public string? Tier { get; set; }
+
+    /// <summary>Models to try, in order, each able to hold the input and reserved output.</summary>
+    public IReadOnlyList<ModelSpec> Candidates { get; set; } = [];
+
+    /// <summary>What the caller's model string selected: the model name when pinned, else <c>tier:{name}</c>.</summary>
+    public string? Selection { get; set; }
+
+    /// <summary>Cost reserved on the budget before the call (highest-priced candidate).</summary>
+    public decimal EstimatedCostUsd { get; set; }
+
+    /// <summary>
+    /// What the call really cost once a model produced tokens (0 for a cache hit). Null means nothing ran
+    /// that can be charged, so the reservation is released rather than settled.
+    /// </summary>
+    public decimal? ActualCostUsd { get; set; }
+
+    public TokenUsage Usage { get; set; } = TokenUsage.Zero;
+
+    /// <summary>The model that answered (or whose answer was cached).</summary>
+    public string? ServedModel { get; set; }
+
+    public bool CacheHit { get; set; }
+
+    /// <summary>Models tried, in order, for the trace's route.</summary>
+    public List<string> Attempts { get; } = [];
+
+    /// <summary>Each step's decision, in order, for the trace.</summary>
+    public List<string> Decisions { get; } = [];
+
+    /// <summary>Free-form data for steps added later.</summary>
+    public Dictionary<string, object?> Items { get; } = [];
+
+    /// <summary>The answer; the first step to set it ends the call.</summary>
+    public GovernedChatResult? Result { get; set; }
+
+    /// <summary>Ends the call with a refusal or failure.</summary>
+    public void Fail(GovernedOutcome outcome, string code, string message, string? param = null, TimeSpan? retryAfter = null)
+    {
+        Result = GovernedChatResult.Failure(outcome, RequestId, code, message, param, retryAfter) with
+        {
+            Model = ServedModel ?? "",
+            Tier = Tier ?? "",
+            Usage = Usage,
+            CostUsd = ActualCostUsd ?? 0m,
+            Created = Time.GetUtcNow(),
+        };
+        Decisions.Add($"refused:{code}");
+    }
+
+    /// <summary>Sends a piece of the answer to a streaming caller; a no-op for non-streaming calls.</summary>
+    public ValueTask WriteDeltaAsync(string delta)
+    {
+        if (_deltas is null || string.IsNullOrEmpty(delta))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return _deltas.WriteAsync(new GovernedChatChunk(delta, null), CancellationToken.None);
+    }
+}

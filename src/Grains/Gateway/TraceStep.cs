@@ -1,0 +1,75 @@
+using System.Security.Cryptography;
+using System.Text;
+using MicroApps.Orleans.Caching;
+using Microsoft.Extensions.Logging;
+
+namespace MicroApps.Orleans.Gateway;
+
+/// <summary>
+/// Writes one <see cref="TraceEvent"/> and the metrics for every call, whatever its outcome. It is
+/// registered first so it wraps every other step: refusals by any later step are traced too.
+/// The prompt appears only as a SHA-256 hash of the normalised messages.
+/// </summary>
+public sealed class TraceStep(ITraceSink sink, GatewayMetrics metrics, TimeProvider time, ILogger<TraceStep> logger) : IGovernedCallStep
+{
+    public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
+    {
+        var started = time.GetTimestamp();
+        Exception? error = null;
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            throw;
+        }
+        finally
+        {
+            var traceEvent = new TraceEvent(
+                context.AppId ?? "",
+                context.RequestId,
+                context.ServedModel ?? context.Request.Model ?? "",
+                context.Tier ?? "",
+                context.Usage.InputTokens,
+                context.Usage.OutputTokens,
+                time.GetElapsedTime(started).TotalMilliseconds,
+                context.App?.PromptVersion ?? "",
+                context.EstimatedCostUsd,
+                context.CacheHit ? "cache" : $"{context.Tier}:{string.Join(">", context.Attempts)}",
+                context.Result?.Outcome.ToString() ?? (error is OperationCanceledException ? "Cancelled" : "Error"),
+                null,
+                context.App?.Team ?? "",
+                PromptHash(context.Request.Messages),
+                context.CacheHit,
+                context.ActualCostUsd ?? 0m,
+                time.GetUtcNow(),
+                context.Decisions.ToArray());
+            try
+            {
+                sink.Record(traceEvent);
+                metrics.Record(traceEvent);
+            }
+            catch (Exception ex)
+            {
+                // Telemetry must never fail a call that has already been answered and charged.
+                logger.LogError(ex, "Recording the trace of request {RequestId} failed", context.RequestId);
+            }
+        }
+    }
+
+    /// <summary>SHA-256 over the normalised messages (role and whitespace-collapsed content), lower-case hex.</summary>
+    public static string PromptHash(IReadOnlyList<ChatTurn>? messages)
+    {
+        var builder = new StringBuilder();
+        foreach (var message in messages ?? [])
+        {
+            var content = CacheKey.Normalize(message?.Content);
+            var role = message?.Role?.Trim().ToLowerInvariant() ?? "";
+            builder.Append(role.Length).Append(':').Append(role).Append('|').Append(content.Length).Append(':').Append(content).Append('|');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
+    }
+}

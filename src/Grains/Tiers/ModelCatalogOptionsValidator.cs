@@ -1,0 +1,110 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace MicroApps.Orleans.Tiers;
+
+/// <summary>
+/// Stops the silo at start with one line per mistake in <c>Models</c>. Backends may also come from
+/// DI: an <see cref="IChatClient"/> registered as a keyed service under a backend name counts as that backend.
+/// </summary>
+public sealed class ModelCatalogOptionsValidator(IServiceProvider services) : IValidateOptions<ModelCatalogOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ModelCatalogOptions options)
+    {
+        var errors = new List<string>();
+        var backendNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Backends.Count; i++)
+        {
+            var backend = options.Backends[i];
+            if (string.IsNullOrWhiteSpace(backend.Name))
+            {
+                errors.Add($"Models:Backends:{i}:Name is empty.");
+                continue;
+            }
+
+            if (!backendNames.Add(backend.Name))
+            {
+                errors.Add($"Models:Backends: backend '{backend.Name}' is configured twice.");
+            }
+
+            if (backend.Kind == ModelBackendKind.OpenAI &&
+                (!Uri.TryCreate(backend.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+            {
+                errors.Add($"Models:Backends:{i}:BaseUrl of OpenAI backend '{backend.Name}' must be an absolute http(s) URL, got '{backend.BaseUrl}'.");
+            }
+
+            if (backend.TimeoutSeconds <= 0)
+            {
+                errors.Add($"Models:Backends:{i}:TimeoutSeconds of backend '{backend.Name}' must be positive, got {backend.TimeoutSeconds}.");
+            }
+        }
+
+        var keyed = services.GetService<IServiceProviderIsService>() as IServiceProviderIsKeyedService;
+        var models = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (tier, tierOptions) in options.Tiers)
+        {
+            if (string.IsNullOrWhiteSpace(tier) || string.Equals(tier, ModelCatalogOptions.AutoModel, StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"Models:Tiers: '{tier}' cannot be a tier name.");
+            }
+
+            if (tierOptions.Models.Count == 0)
+            {
+                errors.Add($"Models:Tiers:{tier} has no models.");
+            }
+
+            for (var i = 0; i < tierOptions.Models.Count; i++)
+            {
+                var model = tierOptions.Models[i];
+                var where = $"Models:Tiers:{tier}:Models:{i}";
+                if (string.IsNullOrWhiteSpace(model.Name))
+                {
+                    errors.Add($"{where}:Name is empty.");
+                    continue;
+                }
+
+                if (models.TryGetValue(model.Name, out var otherTier))
+                {
+                    errors.Add($"{where}: model '{model.Name}' is configured twice (also in tier '{otherTier}').");
+                }
+                else
+                {
+                    models[model.Name] = tier;
+                }
+
+                if (options.Tiers.ContainsKey(model.Name) || string.Equals(model.Name, ModelCatalogOptions.AutoModel, StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add($"{where}: model name '{model.Name}' is also a tier name or 'auto', so requests for it would be ambiguous.");
+                }
+
+                if (!backendNames.Contains(model.Backend) && keyed?.IsKeyedService(typeof(IChatClient), model.Backend) != true)
+                {
+                    errors.Add($"{where}: model '{model.Name}' names unknown backend '{model.Backend}' (configured: {string.Join(", ", backendNames)}).");
+                }
+
+                if (model.InputPricePer1K < 0 || model.OutputPricePer1K < 0)
+                {
+                    errors.Add($"{where}: model '{model.Name}' has a negative price.");
+                }
+
+                if (model.ContextWindow <= 0)
+                {
+                    errors.Add($"{where}: model '{model.Name}' needs a positive ContextWindow, got {model.ContextWindow}.");
+                }
+            }
+        }
+
+        if (options.CircuitBreakerFailures <= 0)
+        {
+            errors.Add($"Models:CircuitBreakerFailures must be positive, got {options.CircuitBreakerFailures}.");
+        }
+
+        if (options.CircuitBreakerCoolDown < TimeSpan.Zero)
+        {
+            errors.Add($"Models:CircuitBreakerCoolDown must not be negative, got {options.CircuitBreakerCoolDown}.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
