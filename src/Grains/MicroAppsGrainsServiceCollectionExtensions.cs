@@ -20,7 +20,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddMicroAppsGrains(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton(PlatformClock.Key, TimeProvider.System);
         services.AddOptions<Budgets.BudgetOptions>().Bind(configuration.GetSection(Budgets.BudgetOptions.Section));
 
         services.AddOptions<ModelCatalogOptions>()
@@ -35,7 +35,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
 
         services.TryAddSingleton<TokenEstimator>(_ => TokenEstimator.Default);
         services.TryAddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<ModelCatalogOptions>>()));
-        services.TryAddSingleton(sp => new LocalExtractiveSummarizer(sp.GetRequiredService<TokenEstimator>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new LocalExtractiveSummarizer(sp.GetRequiredService<TokenEstimator>(), sp.GetRequiredKeyedService<TimeProvider>(PlatformClock.Key)));
         services.TryAddSingleton<IModelBackends, ModelBackends>();
         services.TryAddSingleton<InMemoryTraceSink>();
         services.TryAddSingleton<ITraceSink>(sp => sp.GetRequiredService<InMemoryTraceSink>());

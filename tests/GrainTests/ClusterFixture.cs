@@ -56,8 +56,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                     configure(services);
                 }
 
-                services.RemoveAll<TimeProvider>();
-                services.AddSingleton<TimeProvider>(Time);
+                services.RemoveAllKeyed<TimeProvider>(PlatformClock.Key);
+                services.AddKeyedSingleton<TimeProvider>(PlatformClock.Key, Time);
             });
         }
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using MicroApps.Orleans.Persistence;
 
 namespace MicroApps.Orleans.Apps;
@@ -14,7 +15,7 @@ namespace MicroApps.Orleans.Apps;
 /// </remarks>
 public sealed class MicroAppGrain(
     [PersistentState("app", "store")] IPersistentState<MicroAppState> state,
-    TimeProvider time) : Grain, IMicroAppGrain
+    [FromKeyedServices(PlatformClock.Key)] TimeProvider time) : Grain, IMicroAppGrain
 {
     private static readonly TimeSpan CounterFlushInterval = TimeSpan.FromSeconds(5);
 

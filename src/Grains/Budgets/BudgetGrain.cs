@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using MicroApps.Orleans.Persistence;
 using Orleans.Concurrency;
 using Microsoft.Extensions.Logging;
@@ -17,7 +18,7 @@ namespace MicroApps.Orleans.Budgets;
 [Reentrant]
 public sealed class BudgetGrain(
     [PersistentState("budget", "store")] IPersistentState<BudgetState> state,
-    TimeProvider time,
+    [FromKeyedServices(PlatformClock.Key)] TimeProvider time,
     IOptions<BudgetOptions> options,
     ILogger<BudgetGrain> logger) : Grain, IBudgetGrain
 {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using MicroApps.Orleans.Gateway;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,7 @@ namespace MicroApps.Orleans.Caching;
 /// failure, which costs a model call, never correctness, so writing it to storage would buy nothing.
 /// Entries are keyed by (scope, key), so a lookup from another scope cannot reach an entry.
 /// </summary>
-public sealed class CacheShardGrain(IOptions<GatewayOptions> options, TimeProvider time) : Grain, ICacheShardGrain
+public sealed class CacheShardGrain(IOptions<GatewayOptions> options, [FromKeyedServices(PlatformClock.Key)] TimeProvider time) : Grain, ICacheShardGrain
 {
     private readonly Dictionary<(string Scope, string Key), LinkedListNode<Entry>> _entries = [];
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text;
 using MicroApps.Orleans.Backends;
 using MicroApps.Orleans.Tiers;
@@ -12,7 +13,7 @@ namespace MicroApps.Orleans.Gateway;
 /// charges by the usage the backend reports (by our own count when it reports none). Once a streamed
 /// answer has started reaching the caller there is no failover: the caller cannot take back what it saw.
 /// </summary>
-public sealed class BackendStep(IModelBackends backends, IGrainFactory grains, TokenEstimator tokens, TimeProvider time, ILogger<BackendStep> logger) : IGovernedCallStep
+public sealed class BackendStep(IModelBackends backends, IGrainFactory grains, TokenEstimator tokens, [FromKeyedServices(PlatformClock.Key)] TimeProvider time, ILogger<BackendStep> logger) : IGovernedCallStep
 {
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {

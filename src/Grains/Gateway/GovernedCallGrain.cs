@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Threading.Channels;
 using Orleans.Concurrency;
 using MicroApps.Orleans.Apps;
@@ -14,7 +15,7 @@ namespace MicroApps.Orleans.Gateway;
 /// </summary>
 [StatelessWorker(1)]
 [Reentrant]
-public sealed class GovernedCallGrain(GovernedCallPipeline pipeline, IGrainFactory grains, ModelCatalog catalog, TimeProvider time, ILogger<GovernedCallGrain> logger)
+public sealed class GovernedCallGrain(GovernedCallPipeline pipeline, IGrainFactory grains, ModelCatalog catalog, [FromKeyedServices(PlatformClock.Key)] TimeProvider time, ILogger<GovernedCallGrain> logger)
     : Grain, IGovernedCallGrain
 {
     public async Task<GovernedChatResult> CompleteAsync(GovernedChatRequest request)

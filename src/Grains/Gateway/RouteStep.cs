@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using MicroApps.Orleans.Tiers;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace MicroApps.Orleans.Gateway;
 /// per silo for <see cref="GatewayOptions.RouteCacheDuration"/> so a busy tier is asked about once a second,
 /// not once per call.
 /// </summary>
-public sealed class RouteStep(IGrainFactory grains, ModelCatalog catalog, IOptions<GatewayOptions> options, TimeProvider time) : IGovernedCallStep
+public sealed class RouteStep(IGrainFactory grains, ModelCatalog catalog, IOptions<GatewayOptions> options, [FromKeyedServices(PlatformClock.Key)] TimeProvider time) : IGovernedCallStep
 {
     private readonly ConcurrentDictionary<string, (TierRoute Route, DateTimeOffset FetchedAt)> _routes = new(StringComparer.OrdinalIgnoreCase);
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Security.Cryptography;
 using System.Text;
 using MicroApps.Orleans.Caching;
@@ -10,7 +11,7 @@ namespace MicroApps.Orleans.Gateway;
 /// registered first so it wraps every other step: refusals by any later step are traced too.
 /// The prompt appears only as a SHA-256 hash of the normalised messages.
 /// </summary>
-public sealed class TraceStep(ITraceSink sink, GatewayMetrics metrics, TimeProvider time, ILogger<TraceStep> logger) : IGovernedCallStep
+public sealed class TraceStep(ITraceSink sink, GatewayMetrics metrics, [FromKeyedServices(PlatformClock.Key)] TimeProvider time, ILogger<TraceStep> logger) : IGovernedCallStep
 {
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {

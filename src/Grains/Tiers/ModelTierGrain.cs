@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace MicroApps.Orleans.Tiers;
@@ -11,7 +12,7 @@ public sealed class ModelTierGrain : Grain, IModelTierGrain
     private readonly ModelCatalog _catalog;
     private readonly ModelHealthTracker _health;
 
-    public ModelTierGrain(ModelCatalog catalog, IOptions<ModelCatalogOptions> options, TimeProvider time)
+    public ModelTierGrain(ModelCatalog catalog, IOptions<ModelCatalogOptions> options, [FromKeyedServices(PlatformClock.Key)] TimeProvider time)
     {
         _catalog = catalog;
         _health = new ModelHealthTracker(time, options.Value.CircuitBreakerFailures, options.Value.CircuitBreakerCoolDown);

@@ -107,9 +107,16 @@ public sealed class MicroAppGrainTests(ClusterFixture fixture)
         Assert.True((await app.AdmitAsync(Request(key, 80))).IsAdmitted);
         Assert.Equal(AdmissionOutcome.TokenQuotaExceeded, (await app.AdmitAsync(Request(key, 30))).Outcome);
 
-        // The call used 50 of the 80 it was admitted for.
+        // The call used 50 of the 80 it was admitted for. The correction is one-way, and one-way
+        // messages are not ordered with later calls, so wait for it to be applied.
         await app.RecordUsageAsync(80, 50);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
         var usage = await app.GetQuotaUsageAsync();
+        while (usage.TokensToday != 50 && DateTime.UtcNow < deadline)
+        {
+            await Task.Yield();
+            usage = await app.GetQuotaUsageAsync();
+        }
 
         Assert.Equal(50, usage.TokensToday);
         Assert.True((await app.AdmitAsync(Request(key, 30))).IsAdmitted);
