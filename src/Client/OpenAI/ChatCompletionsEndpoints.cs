@@ -1,0 +1,441 @@
+using System.Globalization;
+using System.Text.Json;
+using MicroApps.Orleans.Client.Infrastructure;
+using MicroApps.Orleans.Gateway;
+using Microsoft.Extensions.Options;
+
+namespace MicroApps.Orleans.Client.OpenAI;
+
+/// <summary>
+/// The OpenAI-compatible surface: <c>POST /v1/chat/completions</c> and <c>GET /v1/models</c>.
+/// Each request makes exactly one call to <see cref="IGovernedCallGrain"/>, which does all governance;
+/// this class only translates HTTP to the contract and outcomes back to HTTP.
+/// </summary>
+public static class ChatCompletionsEndpoints
+{
+    public const string TierHeader = "x-microapps-tier";
+    public const string CostHeader = "x-microapps-cost-usd";
+    public const string CacheHeader = "x-microapps-cache";
+
+    private static readonly HashSet<string> KnownFinishReasons = new(StringComparer.Ordinal)
+    {
+        "stop", "length", "tool_calls", "content_filter", "function_call",
+    };
+
+    public static IEndpointRouteBuilder MapOpenAIEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var v1 = endpoints.MapGroup("/v1").WithTags("OpenAI-compatible");
+
+        v1.MapPost("/chat/completions", CompleteChatAsync)
+            .WithName("CreateChatCompletion")
+            .WithSummary("Creates a governed chat completion (OpenAI-compatible; stream:true answers with server-sent events).")
+            .WithDescription("The body is an OpenAI chat completions request (model, messages, temperature, top_p, max_tokens or "
+                + "max_completion_tokens, stop, stream, stream_options, user). It is read by the endpoint itself, not declared "
+                + "with Accepts, so that a wrong Content-Type is answered in OpenAI's error shape.")
+            .Produces<ChatCompletion>(StatusCodes.Status200OK)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status400BadRequest)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status403Forbidden)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status429TooManyRequests)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status502BadGateway)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+
+        v1.MapGet("/models", ListModelsAsync)
+            .WithName("ListModels")
+            .WithSummary("Lists the models the calling app may use.")
+            .Produces<ModelList>(StatusCodes.Status200OK)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized);
+
+        v1.MapGet("/models/{model}", GetModelAsync)
+            .WithName("RetrieveModel")
+            .WithSummary("Describes one model the calling app may use.")
+            .Produces<ModelObject>(StatusCodes.Status200OK)
+            .Produces<OpenAIErrorResponse>(StatusCodes.Status404NotFound);
+
+        return endpoints;
+    }
+
+    internal static async Task CompleteChatAsync(
+        HttpContext context,
+        IGrainFactory grains,
+        ClusterCalls cluster,
+        IOptions<FrontDoorOptions> options,
+        TimeProvider time)
+    {
+        var request = context.Request;
+        var abort = context.RequestAborted;
+
+        var requestId = await BeginRequestAsync(context);
+        if (requestId is null)
+        {
+            return;
+        }
+
+        var apiKey = BearerTokens.Read(request);
+        if (apiKey is null)
+        {
+            await OpenAIErrors.WriteAsync(context, 401,
+                "No app key provided: send it as 'Authorization: Bearer mak.…'.", OpenAIErrors.Authentication, code: "missing_api_key");
+            return;
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            await OpenAIErrors.WriteAsync(context, 415,
+                $"Content-Type must be application/json (got '{request.ContentType}').", OpenAIErrors.InvalidRequest, code: "unsupported_media_type");
+            return;
+        }
+
+        var maxBytes = options.Value.MaxRequestBodyBytes;
+        if (request.ContentLength > maxBytes)
+        {
+            await WriteTooLargeAsync(context, maxBytes);
+            return;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(request.Body, default, abort);
+        }
+        catch (JsonException ex)
+        {
+            await OpenAIErrors.WriteAsync(context, 400,
+                $"The request body is not valid JSON: {ex.Message}", OpenAIErrors.InvalidRequest, code: "invalid_json");
+            return;
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteTooLargeAsync(context, maxBytes);
+            return;
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await OpenAIErrors.WriteAsync(context, ex.StatusCode, ex.Message, OpenAIErrors.InvalidRequest, code: "bad_request");
+            return;
+        }
+
+        ParsedChatRequest? parsed;
+        using (document)
+        {
+            if (!ChatRequestParser.TryParse(document.RootElement, out parsed, out var error))
+            {
+                await OpenAIErrors.WriteAsync(context, 400, error!.Message, OpenAIErrors.InvalidRequest, error.Param, error.Code);
+                return;
+            }
+        }
+
+        var governed = new GovernedChatRequest(apiKey, requestId, parsed!.Model, parsed.Messages, parsed.Parameters);
+        var grain = grains.GetGrain<IGovernedCallGrain>(0);
+        var completionId = "chatcmpl-" + requestId;
+
+        try
+        {
+            if (parsed.Stream)
+            {
+                await StreamAsync(context, grain, governed, parsed, completionId, cluster, time);
+            }
+            else
+            {
+                var result = await cluster.RunAsync(_ => new ValueTask<GovernedChatResult>(grain.CompleteAsync(governed)), abort);
+                if (!result.IsSuccess)
+                {
+                    await WriteOutcomeErrorAsync(context, result);
+                    return;
+                }
+
+                SetGovernanceHeaders(context.Response, result);
+                var completion = new ChatCompletion(
+                    completionId,
+                    "chat.completion",
+                    result.Created.ToUnixTimeSeconds(),
+                    result.Model,
+                    [new ChatChoice(0, new ChatResponseMessage("assistant", result.Content, null), null, FinishReason(result.FinishReason))],
+                    Usage(result.Usage),
+                    null);
+                context.Response.ContentType = "application/json";
+                await JsonSerializer.SerializeAsync(context.Response.Body, completion, OpenAIJsonContext.Default.ChatCompletion, abort);
+            }
+        }
+        catch (Exception ex) when (ClusterCalls.IsTransient(ex) && !context.Response.HasStarted)
+        {
+            await WriteClusterUnavailableAsync(context, options.Value);
+        }
+    }
+
+    private static async Task StreamAsync(
+        HttpContext context,
+        IGovernedCallGrain grain,
+        GovernedChatRequest governed,
+        ParsedChatRequest parsed,
+        string completionId,
+        ClusterCalls cluster,
+        TimeProvider time)
+    {
+        var abort = context.RequestAborted;
+        IAsyncEnumerator<GovernedChatChunk>? stream = null;
+        try
+        {
+            // The first element decides the status: a refusal arrives as a lone final element and must
+            // still be a JSON error with its status, so nothing is written before it is read.
+            var first = await cluster.RunAsync(async ct =>
+            {
+                if (stream is not null)
+                {
+                    await DisposeQuietlyAsync(stream);
+                }
+
+                stream = grain.StreamAsync(governed).GetAsyncEnumerator(ct);
+                return await stream.MoveNextAsync() ? stream.Current : null;
+            }, abort);
+
+            if (first is null)
+            {
+                await OpenAIErrors.WriteAsync(context, 502, "The model stream ended without a result.", OpenAIErrors.Server, code: "backend_failed");
+                return;
+            }
+
+            if (first.Final is { IsSuccess: false } refusal)
+            {
+                await WriteOutcomeErrorAsync(context, refusal);
+                return;
+            }
+
+            var response = context.Response;
+            if (first.Final is { } immediate)
+            {
+                SetGovernanceHeaders(response, immediate);
+            }
+
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+
+            var created = time.GetUtcNow().ToUnixTimeSeconds();
+            using var sse = new SseChunkWriter(response, completionId, created, parsed.Model);
+            await sse.WriteAsync(new ChatDelta("assistant", ""), null, null, abort);
+
+            var sentText = false;
+            var chunk = first;
+            while (true)
+            {
+                if (chunk.Final is { } final)
+                {
+                    if (!final.IsSuccess)
+                    {
+                        await sse.WriteErrorAsync(final, abort);
+                        return;
+                    }
+
+                    if (!sentText && final.Content.Length > 0)
+                    {
+                        // A cached answer arrives whole, as a final element without deltas.
+                        await sse.WriteAsync(new ChatDelta(null, final.Content), null, null, abort);
+                    }
+
+                    sse.Model = final.Model;
+                    await sse.WriteAsync(new ChatDelta(null, null), FinishReason(final.FinishReason), null, abort);
+                    if (parsed.IncludeUsage)
+                    {
+                        await sse.WriteUsageAsync(Usage(final.Usage), abort);
+                    }
+
+                    await sse.WriteDoneAsync(abort);
+                    return;
+                }
+
+                if (!string.IsNullOrEmpty(chunk.Delta))
+                {
+                    sentText = true;
+                    await sse.WriteAsync(new ChatDelta(null, chunk.Delta), null, null, abort);
+                }
+
+                bool more;
+                try
+                {
+                    more = await stream!.MoveNextAsync();
+                }
+                catch (Exception ex) when (ClusterCalls.IsTransient(ex))
+                {
+                    await sse.WriteErrorAsync(GovernedChatResult.Failure(GovernedOutcome.BackendFailed, governed.RequestId,
+                        "cluster_unavailable", "The cluster became unreachable during the stream."), abort);
+                    return;
+                }
+
+                if (!more)
+                {
+                    await sse.WriteErrorAsync(GovernedChatResult.Failure(GovernedOutcome.BackendFailed, governed.RequestId,
+                        "backend_failed", "The model stream ended without a final result."), abort);
+                    return;
+                }
+
+                chunk = stream.Current;
+            }
+        }
+        finally
+        {
+            if (stream is not null)
+            {
+                await DisposeQuietlyAsync(stream);
+            }
+        }
+    }
+
+    internal static async Task ListModelsAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster, IOptions<FrontDoorOptions> options)
+    {
+        var listing = await GetListingAsync(context, grains, cluster, options.Value);
+        if (listing is null)
+        {
+            return;
+        }
+
+        var data = listing.Models.Select(ToModelObject).ToArray();
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, new ModelList("list", data), OpenAIJsonContext.Default.ModelList, context.RequestAborted);
+    }
+
+    internal static async Task GetModelAsync(HttpContext context, string model, IGrainFactory grains, ClusterCalls cluster, IOptions<FrontDoorOptions> options)
+    {
+        var listing = await GetListingAsync(context, grains, cluster, options.Value);
+        if (listing is null)
+        {
+            return;
+        }
+
+        var found = listing.Models.FirstOrDefault(m => string.Equals(m.Name, model, StringComparison.Ordinal));
+        if (found is null)
+        {
+            await OpenAIErrors.WriteAsync(context, 404, $"The model '{model}' does not exist or this app may not use it.",
+                OpenAIErrors.InvalidRequest, "model", "model_not_found");
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, ToModelObject(found), OpenAIJsonContext.Default.ModelObject, context.RequestAborted);
+    }
+
+    /// <summary>The listing, or null when an error was already written.</summary>
+    private static async Task<ModelListing?> GetListingAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster, FrontDoorOptions options)
+    {
+        if (await BeginRequestAsync(context) is null)
+        {
+            return null;
+        }
+
+        var apiKey = BearerTokens.Read(context.Request);
+        if (apiKey is null)
+        {
+            await OpenAIErrors.WriteAsync(context, 401,
+                "No app key provided: send it as 'Authorization: Bearer mak.…'.", OpenAIErrors.Authentication, code: "missing_api_key");
+            return null;
+        }
+
+        ModelListing listing;
+        try
+        {
+            var grain = grains.GetGrain<IGovernedCallGrain>(0);
+            listing = await cluster.RunAsync(_ => new ValueTask<ModelListing>(grain.ListModelsAsync(apiKey)), context.RequestAborted);
+        }
+        catch (Exception ex) when (ClusterCalls.IsTransient(ex))
+        {
+            await WriteClusterUnavailableAsync(context, options);
+            return null;
+        }
+
+        if (listing.Outcome is not (GovernedOutcome.Completed or GovernedOutcome.CacheHit))
+        {
+            var failure = GovernedChatResult.Failure(listing.Outcome, "", "", listing.ErrorMessage ?? listing.Outcome.ToString());
+            await WriteOutcomeErrorAsync(context, failure with { ErrorCode = null });
+            return null;
+        }
+
+        return listing;
+    }
+
+    private static ModelObject ToModelObject(AvailableModel model) => new(model.Name, "model", 0, "microapps:" + model.Tier);
+
+    /// <summary>Validates or assigns the request id and echoes it; null when an error was written.</summary>
+    private static async ValueTask<string?> BeginRequestAsync(HttpContext context)
+    {
+        var given = context.Request.Headers[RequestIds.Header];
+        string requestId;
+        if (given.Count == 0 || string.IsNullOrEmpty(given[0]))
+        {
+            requestId = RequestIds.New();
+        }
+        else if (given.Count == 1 && RequestIds.IsValid(given[0]))
+        {
+            requestId = given[0]!;
+        }
+        else
+        {
+            await OpenAIErrors.WriteAsync(context, 400,
+                $"The {RequestIds.Header} header must be at most {RequestIds.MaxLength} characters of letters, digits and '.', '_', ':', '-'.",
+                OpenAIErrors.InvalidRequest, RequestIds.Header, "invalid_request_id");
+            return null;
+        }
+
+        context.Response.Headers["x-request-id"] = requestId;
+        return requestId;
+    }
+
+    internal static Task WriteOutcomeErrorAsync(HttpContext context, GovernedChatResult result)
+    {
+        var message = result.ErrorMessage;
+        return result.Outcome switch
+        {
+            GovernedOutcome.UnknownModel => OpenAIErrors.WriteAsync(context, 400,
+                message ?? "The model does not exist.", OpenAIErrors.InvalidRequest, "model", "model_not_found"),
+            GovernedOutcome.Unauthorized => OpenAIErrors.WriteAsync(context, 401,
+                message ?? "The app key is not valid.", OpenAIErrors.Authentication, null, result.ErrorCode ?? "invalid_api_key"),
+            GovernedOutcome.Forbidden => OpenAIErrors.WriteAsync(context, 403,
+                message ?? "This app may not make this call.", OpenAIErrors.Permission, result.ErrorParam, result.ErrorCode ?? "forbidden"),
+            GovernedOutcome.QuotaExceeded => OpenAIErrors.WriteAsync(context, 429,
+                message ?? "A quota of this app was exceeded.", OpenAIErrors.RateLimit, null, result.ErrorCode ?? "quota_exceeded",
+                result.RetryAfter ?? TimeSpan.FromSeconds(60)),
+            GovernedOutcome.BudgetExceeded => OpenAIErrors.WriteAsync(context, 429,
+                message ?? "The budget of this app cannot cover the call.", "insufficient_quota", null, result.ErrorCode ?? "budget_exceeded",
+                result.RetryAfter ?? TimeSpan.FromSeconds(60)),
+            GovernedOutcome.BackendFailed => OpenAIErrors.WriteAsync(context, 502,
+                message ?? "Every model of the tier failed.", OpenAIErrors.Server, null, result.ErrorCode ?? "backend_failed"),
+            _ => OpenAIErrors.WriteAsync(context, 400,
+                message ?? "The request is not valid.", OpenAIErrors.InvalidRequest, result.ErrorParam, result.ErrorCode ?? "invalid_request"),
+        };
+    }
+
+    internal static Task WriteClusterUnavailableAsync(HttpContext context, FrontDoorOptions options) =>
+        OpenAIErrors.WriteAsync(context, 503,
+            "The platform cluster is unreachable; retry later with the same X-Request-Id.",
+            OpenAIErrors.Unavailable, null, "cluster_unavailable", TimeSpan.FromSeconds(options.ClusterUnavailableRetryAfterSeconds));
+
+    private static Task WriteTooLargeAsync(HttpContext context, long maxBytes) =>
+        OpenAIErrors.WriteAsync(context, 413,
+            $"The request body is larger than the limit of {maxBytes} bytes.", OpenAIErrors.InvalidRequest, null, "request_too_large");
+
+    private static void SetGovernanceHeaders(HttpResponse response, GovernedChatResult result)
+    {
+        response.Headers[TierHeader] = result.Tier;
+        response.Headers[CostHeader] = result.CostUsd.ToString("0.##########", CultureInfo.InvariantCulture);
+        response.Headers[CacheHeader] = result.Outcome == GovernedOutcome.CacheHit ? "hit" : "miss";
+    }
+
+    /// <summary>OpenAI SDKs reject finish reasons they do not know, so anything else is reported as "stop".</summary>
+    internal static string FinishReason(string? reason) =>
+        reason is not null && KnownFinishReasons.Contains(reason) ? reason : "stop";
+
+    private static ChatUsage Usage(TokenUsage usage) => new(usage.InputTokens, usage.OutputTokens, usage.TotalTokens);
+
+    private static async ValueTask DisposeQuietlyAsync(IAsyncEnumerator<GovernedChatChunk> stream)
+    {
+        try
+        {
+            await stream.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Disposing a broken grain stream may throw the failure again; the caller already handles the failure.
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using MicroApps.Orleans.Client;
+using MicroApps.Orleans.Client.Infrastructure;
+using MicroApps.Orleans.FakeOpenAI;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace MicroApps.Orleans.FrontDoorTests;
+
+/// <summary>
+/// The fake upstream plus a front door that co-hosts an in-process silo with memory storage, both on
+/// loopback with free ports. Tier <c>standard</c> is the fake upstream; tier <c>local</c> the built-in model.
+/// Tests create their own apps (fresh ids) through the admin API.
+/// </summary>
+public sealed class FrontDoorFixture : IAsyncLifetime
+{
+    public const string AdminToken = "front-door-tests-admin-token";
+    public const int MaxRequestBodyBytes = 64 * 1024;
+    public const string StandardModel = "gpt-4o-mini";
+    public const string LocalModel = "local-extractive-summarizer";
+
+    public FakeOpenAIServer Upstream { get; private set; } = null!;
+
+    public WebApplication FrontDoor { get; private set; } = null!;
+
+    /// <summary>Front door root, e.g. <c>http://127.0.0.1:5123/</c>.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public UnhandledFailures Failures => FrontDoor.Services.GetRequiredService<UnhandledFailures>();
+
+    public async Task InitializeAsync()
+    {
+        Upstream = await FakeOpenAIServer.StartAsync();
+        var (siloPort, gatewayPort) = Ports.TwoFree();
+        var clusterId = "frontdoor-tests-" + Guid.NewGuid().ToString("N")[..8];
+
+        FrontDoor = FrontDoorApplication.Create(Settings(Upstream.BaseUrl), builder =>
+            builder.UseOrleans(silo => silo
+                .UseLocalhostClustering(siloPort, gatewayPort, serviceId: "frontdoor-tests", clusterId: clusterId)
+                .AddMemoryGrainStorage("store")
+                .ConfigureServices(services => services.AddMicroAppsGrains(builder.Configuration))));
+        await FrontDoor.StartAsync();
+
+        BaseAddress = new Uri(BoundAddress(FrontDoor) + "/");
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (FrontDoor is not null)
+        {
+            await FrontDoor.StopAsync();
+            await FrontDoor.DisposeAsync();
+        }
+
+        if (Upstream is not null)
+        {
+            await Upstream.DisposeAsync();
+        }
+    }
+
+    /// <summary>Command-line settings of a front door whose <c>standard</c> tier is <paramref name="upstreamBaseUrl"/>.</summary>
+    public static string[] Settings(string upstreamBaseUrl, params string[] extra) =>
+    [
+        "--urls=http://127.0.0.1:0",
+        "--Logging:LogLevel:Default=Warning",
+        $"--FrontDoor:AdminToken={AdminToken}",
+        $"--FrontDoor:MaxRequestBodyBytes={MaxRequestBodyBytes}",
+        "--Models:Backends:0:Name=fake-openai",
+        "--Models:Backends:0:Kind=OpenAI",
+        $"--Models:Backends:0:BaseUrl={upstreamBaseUrl}",
+        "--Models:Backends:0:ApiKey=sk-fake",
+        "--Models:Backends:0:TimeoutSeconds=10",
+        "--Models:Backends:1:Name=local",
+        "--Models:Backends:1:Kind=Local",
+        $"--Models:Tiers:standard:Models:0:Name={StandardModel}",
+        "--Models:Tiers:standard:Models:0:Backend=fake-openai",
+        "--Models:Tiers:standard:Models:0:InputPricePer1K=0.5",
+        "--Models:Tiers:standard:Models:0:OutputPricePer1K=1.5",
+        "--Models:Tiers:standard:Models:0:ContextWindow=128000",
+        "--Models:Tiers:standard:Models:0:External=true",
+        $"--Models:Tiers:local:Models:0:Name={LocalModel}",
+        "--Models:Tiers:local:Models:0:Backend=local",
+        "--Models:Tiers:local:Models:0:InputPricePer1K=0",
+        "--Models:Tiers:local:Models:0:OutputPricePer1K=0",
+        "--Models:Tiers:local:Models:0:ContextWindow=8192",
+        "--Models:Tiers:local:Models:0:External=false",
+        .. extra,
+    ];
+
+    public static string BoundAddress(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+
+    /// <summary>A fresh app id, valid per <c>ApiKeys.IsValidAppId</c>.</summary>
+    public static string NewAppId(string prefix = "t") => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(40, prefix.Length + 13)];
+
+    public Task<HttpResponseMessage> AdminAsync(HttpMethod method, string path, object? body = null, string? token = AdminToken)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        if (body is not null)
+        {
+            request.Content = body is string raw
+                ? new StringContent(raw, Encoding.UTF8, "application/json")
+                : JsonContent.Create(body);
+        }
+
+        return Http.SendAsync(request);
+    }
+
+    /// <summary>Creates an app with a budget and issues a key; returns the key.</summary>
+    public async Task<string> CreateAppWithKeyAsync(
+        string appId,
+        string[]? allowedTiers = null,
+        int requestsPerMinute = 1000,
+        long tokensPerDay = 10_000_000,
+        decimal budgetLimitUsd = 100m)
+    {
+        var tiers = allowedTiers ?? ["standard", "local"];
+        using var created = await AdminAsync(HttpMethod.Post, "admin/apps", new
+        {
+            appId,
+            name = "Test app " + appId,
+            owner = "tests@example.com",
+            team = "frontdoor-tests",
+            audience = "internal",
+            dataClasses = Array.Empty<string>(),
+            allowedTiers = tiers,
+            defaultTier = tiers[0],
+            quotas = new { requestsPerMinute, tokensPerDay },
+            budget = new { limitUsd = budgetLimitUsd, period = "day" },
+        });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        return await IssueKeyAsync(appId);
+    }
+
+    public async Task<string> IssueKeyAsync(string appId)
+    {
+        using var issued = await AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/keys", new { label = "tests" });
+        Assert.True(issued.StatusCode == HttpStatusCode.Created, $"issue key: {(int)issued.StatusCode} {await issued.Content.ReadAsStringAsync()}");
+        using var json = JsonDocument.Parse(await issued.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("apiKey").GetString()!;
+    }
+
+    /// <summary>POSTs a raw chat completions body.</summary>
+    public Task<HttpResponseMessage> PostChatAsync(string? apiKey, string body, string? requestId = null, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
+        {
+            Content = new StringContent(body, Encoding.UTF8, contentType),
+        };
+        if (apiKey is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        if (requestId is not null)
+        {
+            request.Headers.Add("X-Request-Id", requestId);
+        }
+
+        return Http.SendAsync(request);
+    }
+
+    public static string ChatBody(string model, string userText, bool stream = false, int? maxTokens = null) =>
+        JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["model"] = model,
+            ["messages"] = new[] { new { role = "user", content = userText } },
+            ["stream"] = stream,
+            ["max_tokens"] = maxTokens,
+        });
+}
+
+[CollectionDefinition(Name)]
+public sealed class FrontDoorCollection : ICollectionFixture<FrontDoorFixture>
+{
+    public const string Name = "front door";
+}
