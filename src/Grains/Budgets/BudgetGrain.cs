@@ -24,7 +24,7 @@ public sealed class BudgetGrain(
 {
     private readonly BudgetOptions _options = options.Value;
     private GroupCommit? _commit;
-    private HashSet<string>? _closedIndex;
+    private Dictionary<long, ClosedReservation>? _closedIndex;
     private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
     private decimal _reservedUsd;
 
@@ -34,7 +34,11 @@ public sealed class BudgetGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _closedIndex = new HashSet<string>(S.Closed.Select(c => c.RequestId), StringComparer.Ordinal);
+        _closedIndex = [];
+        foreach (var closed in S.Closed)
+        {
+            _closedIndex[closed.IdHash] = closed;
+        }
         IndexReservations();
 
         // Idle budgets still give back reservations whose callers vanished.
@@ -104,7 +108,7 @@ public sealed class BudgetGrain(
             return new ReservationResult(ReservationOutcome.AlreadyGranted, "already reserved", existing.AmountUsd, Snapshot(), null);
         }
 
-        if (_closedIndex!.Contains(requestId))
+        if (_closedIndex!.ContainsKey(ClosedReservation.Hash(requestId)))
         {
             await Commit.PersistAsync();
             return new ReservationResult(ReservationOutcome.AlreadyClosed, $"request id '{requestId}' was already settled or released", 0m, Snapshot(), null);
@@ -160,7 +164,7 @@ public sealed class BudgetGrain(
                     requestId, this.GetPrimaryKeyString(), actualUsd, reservation.AmountUsd);
             }
 
-            RememberClosed(new ClosedReservation(requestId, actualUsd, Settled: true));
+            RememberClosed(new ClosedReservation(ClosedReservation.Hash(requestId), actualUsd, Settled: true));
             Commit.MarkChanged();
             await Commit.PersistAsync();
             return new SettleResult(SettleOutcome.Settled, actualUsd, Snapshot());
@@ -168,8 +172,7 @@ public sealed class BudgetGrain(
 
         // Unchanged by this call, but the earlier settle it repeats may still be on its way to storage.
         await Commit.PersistAsync();
-        var closed = _closedIndex!.Contains(requestId) ? S.Closed.FindLast(c => c.RequestId == requestId) : null;
-        return closed is { Settled: true }
+        return _closedIndex!.TryGetValue(ClosedReservation.Hash(requestId), out var closed) && closed.Settled
             ? new SettleResult(SettleOutcome.AlreadySettled, closed.ChargedUsd, Snapshot())
             : new SettleResult(SettleOutcome.UnknownReservation, 0m, Snapshot());
     }
@@ -185,7 +188,7 @@ public sealed class BudgetGrain(
         }
 
         _reservedUsd -= reservation.AmountUsd;
-        RememberClosed(new ClosedReservation(requestId, 0m, Settled: false));
+        RememberClosed(new ClosedReservation(ClosedReservation.Hash(requestId), 0m, Settled: false));
         Commit.MarkChanged();
         await Commit.PersistAsync();
         return true;
@@ -220,7 +223,7 @@ public sealed class BudgetGrain(
         foreach (var id in expired)
         {
             S.Reservations.Remove(id);
-            RememberClosed(new ClosedReservation(id, 0m, Settled: false));
+            RememberClosed(new ClosedReservation(ClosedReservation.Hash(id), 0m, Settled: false));
         }
 
         if (expired.Count > 0)
@@ -241,13 +244,13 @@ public sealed class BudgetGrain(
     private void RememberClosed(ClosedReservation closed)
     {
         S.Closed.Add(closed);
-        _closedIndex!.Add(closed.RequestId);
+        _closedIndex![closed.IdHash] = closed;
         var excess = S.Closed.Count - Math.Max(0, _options.ClosedRequestIdsRetained);
         if (excess > 0)
         {
             foreach (var old in S.Closed.Take(excess))
             {
-                _closedIndex.Remove(old.RequestId);
+                _closedIndex.Remove(old.IdHash);
             }
 
             S.Closed.RemoveRange(0, excess);

@@ -9,5 +9,5 @@ public sealed class BudgetOptions
     public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How many settled or released request ids a budget remembers to answer retries precisely.</summary>
-    public int ClosedRequestIdsRetained { get; set; } = 2048;
+    public int ClosedRequestIdsRetained { get; set; } = 1024;
 }
