@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Benchmark figures (not a test): direct vs governed throughput and latency at 32 and 1
+# connections against a fake OpenAI-compatible upstream on loopback, and durable
+# reserve+settle per second on one budget grain over Azurite.
+#   ./bench.sh [seconds-per-phase]    (default 10)
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-10}"
+
+# shellcheck source=scripts/azurite.sh
+source scripts/azurite.sh
+azurite_install
+
+data="$(mktemp -d)"
+cleanup() { azurite_stop; rm -rf "$data"; }
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
+blob=$(free_port); queue=$(free_port); table=$(free_port)
+azurite_start "$data" "$blob" "$queue" "$table"
+connection="$(azurite_connection_string "$blob" "$queue" "$table")"
+
+dotnet build -c Release -v quiet -nologo src/Client/Client.csproj
+dotnet build -c Release -v quiet -nologo bench/Benchmarks/Benchmarks.csproj
+dotnet bench/Benchmarks/bin/Release/net10.0/MicroApps.Orleans.Benchmarks.dll \
+  --connection-string "$connection" \
+  --frontdoor src/Client/bin/Release/net10.0/MicroApps.Orleans.Client.dll \
+  --seconds "$seconds"
