@@ -11,22 +11,12 @@ public sealed class CacheShardGrainTests(ClusterFixture fixture)
     private static CachedCompletion Completion(string content) =>
         new("fake-small", "standard", content, "stop", 10, 5, ClusterFixture.Time.GetUtcNow());
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Yield();
-        }
-    }
-
     [Fact]
     public async Task An_entry_is_served_only_to_the_scope_it_was_made_in()
     {
         var shard = NewShard();
         await shard.PutAsync("key-1", "app-a", Completion("for a"), TimeSpan.FromMinutes(1));
-        await EventuallyAsync(async () => (await shard.GetStatsAsync()).Entries == 1, "the put");
+        await Eventually.TrueAsync(async () => (await shard.GetStatsAsync()).Entries == 1, "the put");
 
         var fromB = await shard.GetAsync("key-1", "app-b");
         var fromA = await shard.GetAsync("key-1", "app-a");
@@ -42,7 +32,7 @@ public sealed class CacheShardGrainTests(ClusterFixture fixture)
     {
         var shard = NewShard();
         await shard.PutAsync("key-ttl", "app-a", Completion("soon gone"), TimeSpan.FromMinutes(1));
-        await EventuallyAsync(async () => (await shard.GetStatsAsync()).Entries == 1, "the put");
+        await Eventually.TrueAsync(async () => (await shard.GetStatsAsync()).Entries == 1, "the put");
 
         ClusterFixture.Time.Advance(TimeSpan.FromSeconds(59));
         Assert.NotNull(await shard.GetAsync("key-ttl", "app-a"));
@@ -62,7 +52,7 @@ public sealed class CacheShardGrainTests(ClusterFixture fixture)
 
             // Puts are one-way and Orleans does not promise their order; waiting for each keeps "oldest" well defined.
             var stored = i + 1;
-            await EventuallyAsync(async () => (await shard.GetStatsAsync()) is var s && s.Entries + s.Evictions == stored, $"put {i}");
+            await Eventually.TrueAsync(async () => (await shard.GetStatsAsync()) is var s && s.Entries + s.Evictions == stored, $"put {i}");
         }
 
         var stats = await shard.GetStatsAsync();

@@ -46,16 +46,6 @@ public sealed class GovernedCallGrainTests(ClusterFixture fixture)
     private TraceEvent TraceOf(string requestId) =>
         Sinks.SelectMany(s => s.Recent()).Single(e => e.RequestId == requestId);
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Yield();
-        }
-    }
-
     [Fact]
     public async Task The_local_model_answers_end_to_end_at_no_cost()
     {
@@ -262,7 +252,7 @@ public sealed class GovernedCallGrainTests(ClusterFixture fixture)
         Assert.Equal("fake-steady", result.Model);
         Assert.Equal(2, Fake.CallsTo(prompt));
         Assert.Equal("flaky:fake-broken-first>fake-steady", TraceOf(result.RequestId).Route);
-        await EventuallyAsync(
+        await Eventually.TrueAsync(
             async () => (await fixture.Grains.GetGrain<IModelTierGrain>("flaky").GetRouteAsync()).Health.Single(h => h.Model == "fake-broken-first").Failures > 0,
             "the tier to record the failure");
     }
@@ -348,7 +338,7 @@ public sealed class GovernedCallGrainTests(ClusterFixture fixture)
             break;
         }
 
-        await EventuallyAsync(async () => (await app.Budget.GetAsync()) is { ReservedUsd: 0m, SpentUsd: > 0m }, "the abandoned stream to settle");
+        await Eventually.TrueAsync(async () => (await app.Budget.GetAsync()) is { ReservedUsd: 0m, SpentUsd: > 0m }, "the abandoned stream to settle");
         Assert.True(Fake.CancelledPrompts[prompt]);
     }
 

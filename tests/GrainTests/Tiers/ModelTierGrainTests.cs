@@ -5,16 +5,6 @@ namespace MicroApps.Orleans.GrainTests.Tiers;
 [Collection(ClusterCollection.Name)]
 public sealed class ModelTierGrainTests(ClusterFixture fixture)
 {
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting for {what}.");
-            await Task.Yield();
-        }
-    }
-
     [Fact]
     public async Task A_tier_routes_its_configured_models_in_order_with_prices()
     {
@@ -42,7 +32,7 @@ public sealed class ModelTierGrainTests(ClusterFixture fixture)
             await tier.ReportOutcomeAsync("fake-breaker-a", false, 5);
         }
 
-        await EventuallyAsync(async () => (await tier.GetRouteAsync()).Candidates[0].Name == "fake-breaker-b", "the breaker to open");
+        await Eventually.TrueAsync(async () => (await tier.GetRouteAsync()).Candidates[0].Name == "fake-breaker-b", "the breaker to open");
         var open = (await tier.GetRouteAsync()).Health.Single(h => h.Model == "fake-breaker-a");
         Assert.False(open.Available);
         Assert.NotNull(open.OpenUntil);
