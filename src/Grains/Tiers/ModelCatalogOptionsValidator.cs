@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -14,6 +15,19 @@ public sealed class ModelCatalogOptionsValidator(IServiceProvider services) : IV
     {
         var errors = new List<string>();
         var backendNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+        // The configuration binder drops a backend whose Kind is not a known name without a word, so the
+        // written values are checked here.
+        var written = services.GetService<IConfiguration>()?.GetSection($"{ModelCatalogOptions.Section}:Backends").GetChildren() ?? [];
+        foreach (var entry in written)
+        {
+            var kind = entry["Kind"];
+            if (kind is not null && (!Enum.TryParse<ModelBackendKind>(kind, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed)))
+            {
+                errors.Add($"Models:Backends:{entry.Key}:Kind must be Local or OpenAI, got '{kind}'.");
+            }
+        }
+
         for (var i = 0; i < options.Backends.Count; i++)
         {
             var backend = options.Backends[i];

@@ -167,4 +167,20 @@ public sealed class ModelCatalogTests
         Assert.True(Validate(Bind(settings), provider).Succeeded);
         Assert.True(Validate(Bind(settings)).Failed);
     }
+
+    [Fact]
+    public void An_unknown_backend_kind_is_named_rather_than_dropped()
+    {
+        var settings = TwoTiers();
+        settings["Models:Backends:0:Kind"] = "Banana";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddMicroAppsGrains(configuration);
+        using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ModelCatalogOptions>>().Value);
+
+        Assert.Contains("Models:Backends:0:Kind must be Local or OpenAI, got 'Banana'", error.Message);
+    }
 }
