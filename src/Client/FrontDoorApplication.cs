@@ -77,6 +77,11 @@ public static class FrontDoorApplication
         app.MapScalarApiReference();
         app.MapOpenAIEndpoints();
         app.MapAdminEndpoints();
+        if (configureOrleans is null)
+        {
+            // AddMicroAppsSilo and AddMicroAppsClient add the dashboard's services; test wiring does not.
+            app.MapDashboard();
+        }
 
         return app;
     }

@@ -1,0 +1,57 @@
+using System.Net.Http.Headers;
+using System.Text;
+using MicroApps.Orleans.Client.OpenAI;
+using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
+
+namespace MicroApps.Orleans.Client.Infrastructure;
+
+/// <summary>
+/// Serves the Orleans dashboard under <see cref="Path"/> for operators. The dashboard has no
+/// authentication of its own, so it asks for the admin token: as HTTP Basic credentials (any user
+/// name, the token as password), which a browser prompts for and resends, or as a Bearer token.
+/// </summary>
+internal static class DashboardAccess
+{
+    public const string Path = "/dashboard";
+
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments(Path), branch => branch.Use(async (context, next) =>
+        {
+            var expected = context.RequestServices.GetRequiredService<IOptions<FrontDoorOptions>>().Value.AdminToken;
+            if (AdminTokens.Matches(BasicPassword(context.Request) ?? BearerTokens.Read(context.Request), expected))
+            {
+                await next(context);
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"MicroApps.Orleans dashboard\", charset=\"UTF-8\"";
+            await context.Response.WriteAsync("The dashboard needs the admin token (FrontDoor:AdminToken) as the password.");
+        }));
+        app.MapOrleansDashboard(routePrefix: Path);
+        return app;
+    }
+
+    private static string? BasicPassword(HttpRequest request)
+    {
+        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
+            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
+            || header.Parameter is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var credentials = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
+            var colon = credentials.IndexOf(':');
+            return colon < 0 ? null : credentials[(colon + 1)..];
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
