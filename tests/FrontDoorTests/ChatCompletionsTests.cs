@@ -107,6 +107,26 @@ public sealed class ChatCompletionsTests(FrontDoorFixture fixture)
     }
 
     [Fact]
+    public async Task Stream_names_the_answering_model_and_its_tier_from_the_first_chunk()
+    {
+        var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId());
+        var body = """{"model":"standard","stream":true,"messages":[{"role":"user","content":"which model answers"}]}""";
+
+        using var response = await fixture.PostChatAsync(key, body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("standard", response.Headers.GetValues("x-microapps-tier").Single());
+        Assert.Equal("miss", response.Headers.GetValues("x-microapps-cache").Single());
+        var chunks = (await response.Content.ReadAsStringAsync())
+            .Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Where(e => e != "data: [DONE]")
+            .Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement)
+            .ToList();
+        Assert.NotEmpty(chunks);
+        Assert.All(chunks, c => Assert.Equal(FrontDoorFixture.StandardModel, c.GetProperty("model").GetString()));
+    }
+
+    [Fact]
     public async Task Models_lists_the_models_of_the_apps_allowed_tiers()
     {
         var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId(), allowedTiers: ["standard", "local"]);
@@ -210,6 +230,10 @@ public sealed class ChatCompletionsTests(FrontDoorFixture fixture)
             Assert.Equal("stream from cache", text.ToString().Trim());
             if (fixture.Upstream.RequestsReceived == upstreamBefore)
             {
+                // Served from the cache: the headers say so before any text.
+                using var raw = await fixture.PostChatAsync(key, """{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream from cache"}]}""");
+                Assert.Equal("hit", raw.Headers.GetValues("x-microapps-cache").Single());
+                Assert.Equal("0", raw.Headers.GetValues("x-microapps-cost-usd").Single());
                 return;
             }
 

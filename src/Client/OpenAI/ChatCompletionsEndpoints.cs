@@ -208,13 +208,19 @@ public static class ChatCompletionsEndpoints
             {
                 SetGovernanceHeaders(response, immediate);
             }
+            else if (first.Tier is not null)
+            {
+                // The model is answering: its tier is known now, its cost only at the end of the stream.
+                response.Headers[TierHeader] = first.Tier;
+                response.Headers[CacheHeader] = "miss";
+            }
 
             response.ContentType = "text/event-stream";
             response.Headers.CacheControl = "no-cache";
             response.Headers["X-Accel-Buffering"] = "no";
 
             var created = time.GetUtcNow().ToUnixTimeSeconds();
-            using var sse = new SseChunkWriter(response, completionId, created, parsed.Model);
+            using var sse = new SseChunkWriter(response, completionId, created, first.Model ?? parsed.Model);
             await sse.WriteAsync(new ChatDelta("assistant", ""), null, null, abort);
 
             var sentText = false;

@@ -11,7 +11,7 @@ internal sealed class SseChunkWriter(HttpResponse response, string id, long crea
 
     private readonly Utf8JsonWriter json = new(response.BodyWriter, WriterOptions);
 
-    /// <summary>Model named in the chunks: the requested name until the final element says which model answered.</summary>
+    /// <summary>Model named in the chunks: the model producing the first delta, or the requested name until the final element says which model answered.</summary>
     public string Model { get; set; } = model;
 
     public ValueTask WriteAsync(ChatDelta delta, string? finishReason, ChatUsage? usage, CancellationToken cancellationToken) =>

@@ -98,14 +98,16 @@ public sealed record GovernedChatResult(
 }
 
 /// <summary>
-/// One element of a streamed governed call. Deltas carry text; the last element carries
-/// <see cref="Final"/>, the whole result with usage and cost. A call refused before the model
-/// ran yields only a final element with the failure.
+/// One element of a streamed governed call. Deltas carry text with the model and tier producing it;
+/// the last element carries <see cref="Final"/>, the whole result with usage and cost. A call refused
+/// before the model ran yields only a final element with the failure.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("microapps.GovernedChatChunk")]
 public sealed record GovernedChatChunk(
     [property: Id(0)] string? Delta,
-    [property: Id(1)] GovernedChatResult? Final);
+    [property: Id(1)] GovernedChatResult? Final,
+    [property: Id(2)] string? Model = null,
+    [property: Id(3)] string? Tier = null);
 
 /// <summary>A model an app may use, for <c>GET /v1/models</c>.</summary>
 [GenerateSerializer, Immutable, Alias("microapps.AvailableModel")]

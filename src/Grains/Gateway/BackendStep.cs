@@ -106,7 +106,7 @@ public sealed class BackendStep(IModelBackends backends, IGrainFactory grains, T
             {
                 attempt.Text.Append(text);
                 attempt.Emitted = true;
-                await context.WriteDeltaAsync(text);
+                await context.WriteDeltaAsync(text, chatOptions.ModelId ?? "");
             }
 
             foreach (var usage in update.Contents.OfType<UsageContent>())

@@ -34,7 +34,9 @@ public sealed class CacheStep(IGrainFactory grains, IOptions<GatewayOptions> opt
             context.ActualCostUsd = 0m;
             context.ServedModel = cached.Model;
             context.Decisions.Add("cache:hit");
-            await context.WriteDeltaAsync(cached.Content);
+
+            // A streaming caller gets the cached answer whole, in the final element, so it learns
+            // before any text that this was a cache hit at no cost.
             context.Result = new GovernedChatResult(
                 GovernedOutcome.CacheHit, context.RequestId, null, null, null, null,
                 cached.Model, cached.Tier, cached.Content, cached.FinishReason, TokenUsage.Zero, 0m, context.Time.GetUtcNow());

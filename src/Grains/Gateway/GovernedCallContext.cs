@@ -110,14 +110,14 @@ public sealed class GovernedCallContext
         Decisions.Add($"refused:{code}");
     }
 
-    /// <summary>Sends a piece of the answer to a streaming caller; a no-op for non-streaming calls.</summary>
-    public ValueTask WriteDeltaAsync(string delta)
+    /// <summary>Sends a piece of the answer, made by <paramref name="model"/>, to a streaming caller; a no-op for non-streaming calls.</summary>
+    public ValueTask WriteDeltaAsync(string delta, string model)
     {
         if (_deltas is null || string.IsNullOrEmpty(delta))
         {
             return ValueTask.CompletedTask;
         }
 
-        return _deltas.WriteAsync(new GovernedChatChunk(delta, null), CancellationToken.None);
+        return _deltas.WriteAsync(new GovernedChatChunk(delta, null, model, Tier), CancellationToken.None);
     }
 }
