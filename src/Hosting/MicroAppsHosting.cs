@@ -141,6 +141,12 @@ public static class MicroAppsHosting
         var telemetry = builder.AddValidatedOptions(TelemetryOptions.Section, new TelemetryOptionsValidator());
         var exporter = telemetry.Exporter?.Trim().ToLowerInvariant() ?? "none";
         Uri? endpoint = Uri.TryCreate(telemetry.OtlpEndpoint, UriKind.Absolute, out var parsed) ? parsed : null;
+        if (exporter == "none")
+        {
+            // Without an exporter, listening would still create and record an activity for every request
+            // and grain call (and aggregate every metric) only to drop them: measurable on the governed call.
+            return builder;
+        }
 
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(serviceName))
