@@ -28,6 +28,7 @@ public sealed class SiloCrashTests(AzuriteFixture storage, ITestOutputHelper out
         await using var silo2 = silos[1];
 
         var acknowledged = new ConcurrentDictionary<string, SettleResult>();
+        var completionOrder = new ConcurrentQueue<string>();
         var retries = 0;
         var completed = 0;
         var completedAfterKill = 0;
@@ -81,6 +82,7 @@ public sealed class SiloCrashTests(AzuriteFixture storage, ITestOutputHelper out
                     Assert.True(settle.Outcome is SettleOutcome.Settled or SettleOutcome.AlreadySettled, $"{requestId}: {settle.Outcome}");
                     Assert.Equal(estimate / 2, settle.ChargedUsd);
                     Assert.True(acknowledged.TryAdd(requestId, settle));
+                    completionOrder.Enqueue(requestId);
 
                     if (Volatile.Read(ref killed))
                     {
@@ -129,12 +131,20 @@ public sealed class SiloCrashTests(AzuriteFixture storage, ITestOutputHelper out
         Assert.Equal(acknowledged.Values.Sum(s => s.ChargedUsd), reloaded.SpentUsd);
         Assert.Equal(0m, reloaded.ReservedUsd);
 
-        // Every request id is closed for good: retrying any settle now charges nothing.
-        var sample = acknowledged.Keys.OrderBy(k => k, StringComparer.Ordinal).Take(20).ToList();
-        foreach (var requestId in sample)
+        // Every request id is closed for good: retrying any settle now charges nothing. The budget
+        // remembers the most recent ids (Budgets:ClosedRequestIdsRetained, 256) and answers those
+        // "already settled"; older ones are no longer open reservations, so they charge nothing either.
+        var order = completionOrder.ToArray();
+        foreach (var requestId in order[^20..])
         {
             var again = await freshClient.Grains.GetGrain<IBudgetGrain>(budgetId).SettleAsync(requestId, 1m);
             Assert.Equal(SettleOutcome.AlreadySettled, again.Outcome);
+        }
+
+        foreach (var requestId in order[..20])
+        {
+            var again = await freshClient.Grains.GetGrain<IBudgetGrain>(budgetId).SettleAsync(requestId, 1m);
+            Assert.NotEqual(SettleOutcome.Settled, again.Outcome);
         }
 
         Assert.Equal(reloaded.SpentUsd, (await freshClient.Grains.GetGrain<IBudgetGrain>(budgetId).GetAsync()).SpentUsd);
