@@ -27,7 +27,8 @@ public sealed class BudgetStep(IGrainFactory grains, ILogger<BudgetStep> logger)
             return;
         }
 
-        var budgetId = string.IsNullOrEmpty(app.BudgetId) ? $"app:{app.AppId}" : app.BudgetId;
+        // The profile already names the effective budget (AppManifestRules.EffectiveBudgetId).
+        var budgetId = app.BudgetId;
         var reservationId = $"{app.AppId}/{context.RequestId}";
         var budget = grains.GetGrain<IBudgetGrain>(budgetId);
         var reservation = await budget.ReserveAsync(reservationId, estimate);
