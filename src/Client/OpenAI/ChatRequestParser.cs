@@ -22,11 +22,6 @@ public sealed record ChatRequestError(string Message, string? Param, string Code
 /// </summary>
 public static class ChatRequestParser
 {
-    private static readonly HashSet<string> KnownRoles = new(StringComparer.Ordinal)
-    {
-        "system", "developer", "user", "assistant", "tool", "function",
-    };
-
     public static bool TryParse(JsonElement root, out ParsedChatRequest? request, out ChatRequestError? error)
     {
         request = null;
@@ -68,14 +63,14 @@ public static class ChatRequestParser
 
                     break;
                 case "temperature":
-                    if (!TryReadNumber(value, "temperature", 0, 2, out temperature, out error))
+                    if (!TryReadNumber(value, "temperature", ChatRequestRules.MinTemperature, ChatRequestRules.MaxTemperature, out temperature, out error))
                     {
                         return false;
                     }
 
                     break;
                 case "top_p":
-                    if (!TryReadNumber(value, "top_p", 0, 1, out topP, out error))
+                    if (!TryReadNumber(value, "top_p", ChatRequestRules.MinTopP, ChatRequestRules.MaxTopP, out topP, out error))
                     {
                         return false;
                     }
@@ -187,9 +182,9 @@ public static class ChatRequestParser
                 return false;
             }
 
-            if (role.ValueKind != JsonValueKind.String || role.GetString() is not { } roleName || !KnownRoles.Contains(roleName))
+            if (role.ValueKind != JsonValueKind.String || role.GetString() is not { } roleName || !ChatRequestRules.Roles.Contains(roleName))
             {
-                error = new($"'{path}.role' must be one of 'system', 'developer', 'user', 'assistant', 'tool'.", $"{path}.role", "invalid_value");
+                error = new($"'{path}.role' must be one of {ChatRequestRules.RolesText}.", $"{path}.role", "invalid_value");
                 return false;
             }
 
@@ -387,9 +382,9 @@ public static class ChatRequestParser
                     index++;
                 }
 
-                if (list.Count > 4)
+                if (list.Count > ChatRequestRules.MaxStopSequences)
                 {
-                    error = new("'stop' may hold at most 4 sequences.", "stop", "invalid_value");
+                    error = new($"'stop' may hold at most {ChatRequestRules.MaxStopSequences} sequences.", "stop", "invalid_value");
                     return false;
                 }
 

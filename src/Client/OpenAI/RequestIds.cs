@@ -4,7 +4,7 @@ namespace MicroApps.Orleans.Client.OpenAI;
 public static class RequestIds
 {
     public const string Header = "X-Request-Id";
-    public const int MaxLength = 128;
+    public const int MaxLength = Gateway.ChatRequestRules.MaxRequestIdLength;
 
     /// <summary>Ids of at most 128 characters of letters, digits and <c>. _ : -</c>, safe in headers, logs and grain keys.</summary>
     public static bool IsValid(ReadOnlySpan<char> id)

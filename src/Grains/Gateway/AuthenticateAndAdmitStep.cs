@@ -11,11 +11,6 @@ namespace MicroApps.Orleans.Gateway;
 /// </summary>
 public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimator tokens, IOptions<GatewayOptions> options) : IGovernedCallStep
 {
-    /// <summary>Longest caller request id accepted (it becomes part of a budget reservation id).</summary>
-    public const int MaxRequestIdLength = 128;
-
-    private static readonly HashSet<string> Roles = new(StringComparer.OrdinalIgnoreCase) { "system", "developer", "user", "assistant", "tool" };
-
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {
         var request = context.Request;
@@ -74,9 +69,9 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
 
     private static (string Message, string Param)? Validate(string requestId, GovernedChatRequest request)
     {
-        if (requestId.Length > MaxRequestIdLength)
+        if (requestId.Length > ChatRequestRules.MaxRequestIdLength)
         {
-            return ($"The request id is longer than {MaxRequestIdLength} characters.", "request_id");
+            return ($"The request id is longer than {ChatRequestRules.MaxRequestIdLength} characters.", "request_id");
         }
 
         if (request.Messages is null || request.Messages.Count == 0)
@@ -87,9 +82,9 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         for (var i = 0; i < request.Messages.Count; i++)
         {
             var message = request.Messages[i];
-            if (message is null || !Roles.Contains(message.Role ?? ""))
+            if (message is null || !ChatRequestRules.Roles.Contains(message.Role ?? ""))
             {
-                return ($"messages[{i}].role must be one of {string.Join(", ", Roles)}.", "messages");
+                return ($"messages[{i}].role must be one of {ChatRequestRules.RolesText}.", "messages");
             }
 
             if (message.Content is null)
@@ -104,19 +99,19 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
             return ($"max_tokens must be positive, got {parameters.MaxTokens}.", "max_tokens");
         }
 
-        if (parameters.Temperature is < 0 or > 2 || (parameters.Temperature is { } t && float.IsNaN(t)))
+        if (parameters.Temperature is { } t && !(t >= ChatRequestRules.MinTemperature && t <= ChatRequestRules.MaxTemperature))
         {
-            return ($"temperature must be between 0 and 2, got {parameters.Temperature}.", "temperature");
+            return ($"temperature must be between {ChatRequestRules.MinTemperature} and {ChatRequestRules.MaxTemperature}, got {t}.", "temperature");
         }
 
-        if (parameters.TopP is <= 0 or > 1 || (parameters.TopP is { } p && float.IsNaN(p)))
+        if (parameters.TopP is { } p && !(p >= ChatRequestRules.MinTopP && p <= ChatRequestRules.MaxTopP))
         {
-            return ($"top_p must be greater than 0 and at most 1, got {parameters.TopP}.", "top_p");
+            return ($"top_p must be between {ChatRequestRules.MinTopP} and {ChatRequestRules.MaxTopP}, got {p}.", "top_p");
         }
 
-        if (parameters.Stop is { Count: > 4 })
+        if (parameters.Stop is { Count: > ChatRequestRules.MaxStopSequences })
         {
-            return ($"stop holds at most 4 sequences, got {parameters.Stop.Count}.", "stop");
+            return ($"stop holds at most {ChatRequestRules.MaxStopSequences} sequences, got {parameters.Stop.Count}.", "stop");
         }
 
         return null;
