@@ -4,22 +4,8 @@ using System.Text.Json;
 namespace MicroApps.Orleans.FrontDoorTests;
 
 [Collection(FrontDoorCollection.Name)]
-public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
+public sealed class AdminApiTests(FrontDoorFixture fixture) : NoUnhandledFailuresTests(fixture)
 {
-    private long failuresBefore;
-
-    public Task InitializeAsync()
-    {
-        failuresBefore = fixture.Failures.Count;
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        Assert.Equal(failuresBefore, fixture.Failures.Count);
-        return Task.CompletedTask;
-    }
-
     private static object ValidApp(string appId) => new
     {
         appId,
@@ -46,7 +32,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     [InlineData("wrong-token")]
     public async Task Admin_api_without_the_admin_token_is_401_problem(string? token)
     {
-        using var response = await fixture.AdminAsync(HttpMethod.Get, "admin/apps", token: token);
+        using var response = await Fixture.AdminAsync(HttpMethod.Get, "admin/apps", token: token);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var problem = await ProblemAsync(response);
@@ -56,9 +42,9 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task App_key_is_not_an_admin_token()
     {
-        var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId());
+        var key = await Fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId());
 
-        using var response = await fixture.AdminAsync(HttpMethod.Get, "admin/apps", token: key);
+        using var response = await Fixture.AdminAsync(HttpMethod.Get, "admin/apps", token: key);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -68,7 +54,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     {
         var appId = FrontDoorFixture.NewAppId("inv");
 
-        using var response = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", ValidApp(appId));
+        using var response = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", ValidApp(appId));
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal($"/admin/apps/{appId}", response.Headers.Location?.OriginalString);
@@ -80,7 +66,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
         Assert.Equal(12.5m, app.GetProperty("limitUsd").GetDecimal());
         Assert.Equal($"app:{appId}", app.GetProperty("budgetId").GetString());
 
-        using var budget = await fixture.AdminAsync(HttpMethod.Get, $"admin/budgets/app:{appId}");
+        using var budget = await Fixture.AdminAsync(HttpMethod.Get, $"admin/budgets/app:{appId}");
         Assert.Equal(HttpStatusCode.OK, budget.StatusCode);
         using var budgetJson = JsonDocument.Parse(await budget.Content.ReadAsStringAsync());
         Assert.Equal("month", budgetJson.RootElement.GetProperty("period").GetString());
@@ -91,12 +77,12 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task Repeating_the_same_create_is_200_and_a_different_manifest_is_409()
     {
         var appId = FrontDoorFixture.NewAppId();
-        using (var first = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", ValidApp(appId)))
+        using (var first = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", ValidApp(appId)))
         {
             Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         }
 
-        using (var again = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", ValidApp(appId)))
+        using (var again = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", ValidApp(appId)))
         {
             Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         }
@@ -109,7 +95,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
             team = "sales",
             allowedTiers = new[] { "local" },
         };
-        using var conflict = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", different);
+        using var conflict = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", different);
         Assert.Equal(HttpStatusCode.Conflict, conflict.StatusCode);
         Assert.Equal(409, (await ProblemAsync(conflict)).GetProperty("status").GetInt32());
     }
@@ -128,7 +114,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     [InlineData("""{"appId":"ok-app-id",""", "body")]
     public async Task Bad_create_input_is_a_validation_problem_naming_the_field(string body, string field)
     {
-        using var response = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", body);
+        using var response = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", body);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await ProblemAsync(response);
@@ -141,7 +127,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     {
         var body = $$"""{"appId":"big-body","name":"{{new string('n', FrontDoorFixture.MaxRequestBodyBytes)}}"}""";
 
-        using var response = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", body);
+        using var response = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", body);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal(413, (await ProblemAsync(response)).GetProperty("status").GetInt32());
@@ -156,7 +142,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
         };
         request.Headers.Authorization = new("Bearer", FrontDoorFixture.AdminToken);
 
-        using var response = await fixture.Http.SendAsync(request);
+        using var response = await Fixture.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal(415, (await ProblemAsync(response)).GetProperty("status").GetInt32());
@@ -166,11 +152,11 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task Unknown_app_is_404_for_get_keys_quotas_and_lifecycle()
     {
         var appId = FrontDoorFixture.NewAppId("missing");
-        using var get = await fixture.AdminAsync(HttpMethod.Get, $"admin/apps/{appId}");
-        using var key = await fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/keys", new { label = "x" });
-        using var quotas = await fixture.AdminAsync(HttpMethod.Put, $"admin/apps/{appId}/quotas", new { requestsPerMinute = 1, tokensPerDay = 1 });
-        using var suspend = await fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/suspend");
-        using var revoke = await fixture.AdminAsync(HttpMethod.Delete, $"admin/apps/{appId}/keys/k1");
+        using var get = await Fixture.AdminAsync(HttpMethod.Get, $"admin/apps/{appId}");
+        using var key = await Fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/keys", new { label = "x" });
+        using var quotas = await Fixture.AdminAsync(HttpMethod.Put, $"admin/apps/{appId}/quotas", new { requestsPerMinute = 1, tokensPerDay = 1 });
+        using var suspend = await Fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/suspend");
+        using var revoke = await Fixture.AdminAsync(HttpMethod.Delete, $"admin/apps/{appId}/keys/k1");
 
         foreach (var response in new[] { get, key, quotas, suspend, revoke })
         {
@@ -182,7 +168,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Invalid_app_id_in_the_path_is_a_validation_problem()
     {
-        using var response = await fixture.AdminAsync(HttpMethod.Get, "admin/apps/NOT_VALID");
+        using var response = await Fixture.AdminAsync(HttpMethod.Get, "admin/apps/NOT_VALID");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.True((await ProblemAsync(response)).GetProperty("errors").TryGetProperty("appId", out _));
@@ -192,13 +178,13 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task Negative_quota_update_is_a_validation_problem_and_a_valid_one_applies()
     {
         var appId = FrontDoorFixture.NewAppId();
-        await fixture.CreateAppWithKeyAsync(appId);
+        await Fixture.CreateAppWithKeyAsync(appId);
 
-        using var bad = await fixture.AdminAsync(HttpMethod.Put, $"admin/apps/{appId}/quotas", new { requestsPerMinute = 5, tokensPerDay = -1 });
+        using var bad = await Fixture.AdminAsync(HttpMethod.Put, $"admin/apps/{appId}/quotas", new { requestsPerMinute = 5, tokensPerDay = -1 });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.True((await ProblemAsync(bad)).GetProperty("errors").TryGetProperty("tokensPerDay", out _));
 
-        using var good = await fixture.AdminAsync(HttpMethod.Put, $"admin/apps/{appId}/quotas", new { requestsPerMinute = 7, tokensPerDay = 700 });
+        using var good = await Fixture.AdminAsync(HttpMethod.Put, $"admin/apps/{appId}/quotas", new { requestsPerMinute = 7, tokensPerDay = 700 });
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
         using var json = JsonDocument.Parse(await good.Content.ReadAsStringAsync());
         Assert.Equal(7, json.RootElement.GetProperty("quotas").GetProperty("requestsPerMinute").GetInt32());
@@ -209,20 +195,20 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task Budget_put_validates_and_get_of_an_unconfigured_budget_is_404()
     {
         var budgetId = "team:" + Guid.NewGuid().ToString("N")[..8];
-        using (var missing = await fixture.AdminAsync(HttpMethod.Get, $"admin/budgets/{budgetId}"))
+        using (var missing = await Fixture.AdminAsync(HttpMethod.Get, $"admin/budgets/{budgetId}"))
         {
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         }
 
-        using (var bad = await fixture.AdminAsync(HttpMethod.Put, $"admin/budgets/{budgetId}", new { limitUsd = 5, period = "weekly" }))
+        using (var bad = await Fixture.AdminAsync(HttpMethod.Put, $"admin/budgets/{budgetId}", new { limitUsd = 5, period = "weekly" }))
         {
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.True((await ProblemAsync(bad)).GetProperty("errors").TryGetProperty("period", out _));
         }
 
-        using var put = await fixture.AdminAsync(HttpMethod.Put, $"admin/budgets/{budgetId}", new { limitUsd = 5, period = "day" });
+        using var put = await Fixture.AdminAsync(HttpMethod.Put, $"admin/budgets/{budgetId}", new { limitUsd = 5, period = "day" });
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
-        using var get = await fixture.AdminAsync(HttpMethod.Get, $"admin/budgets/{budgetId}");
+        using var get = await Fixture.AdminAsync(HttpMethod.Get, $"admin/budgets/{budgetId}");
         using var json = JsonDocument.Parse(await get.Content.ReadAsStringAsync());
         Assert.Equal(5m, json.RootElement.GetProperty("limitUsd").GetDecimal());
         Assert.Equal("day", json.RootElement.GetProperty("period").GetString());
@@ -232,13 +218,13 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task List_apps_shows_each_apps_spend_after_a_call()
     {
         var appId = FrontDoorFixture.NewAppId();
-        var key = await fixture.CreateAppWithKeyAsync(appId, budgetLimitUsd: 3m);
-        using (var call = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "spend a little")))
+        var key = await Fixture.CreateAppWithKeyAsync(appId, budgetLimitUsd: 3m);
+        using (var call = await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "spend a little")))
         {
             Assert.Equal(HttpStatusCode.OK, call.StatusCode);
         }
 
-        using var response = await fixture.AdminAsync(HttpMethod.Get, "admin/apps");
+        using var response = await Fixture.AdminAsync(HttpMethod.Get, "admin/apps");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -253,10 +239,10 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task Issued_key_has_the_documented_format_and_is_listed_without_its_secret()
     {
         var appId = FrontDoorFixture.NewAppId();
-        var key = await fixture.CreateAppWithKeyAsync(appId);
+        var key = await Fixture.CreateAppWithKeyAsync(appId);
 
         Assert.Matches($"^mak\\.{appId}\\.[^.]+\\.[^.]+$", key);
-        using var get = await fixture.AdminAsync(HttpMethod.Get, $"admin/apps/{appId}");
+        using var get = await Fixture.AdminAsync(HttpMethod.Get, $"admin/apps/{appId}");
         var text = await get.Content.ReadAsStringAsync();
         Assert.DoesNotContain(key.Split('.')[3], text);
         Assert.Contains(key.Split('.')[2], text);

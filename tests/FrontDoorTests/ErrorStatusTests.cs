@@ -7,29 +7,14 @@ namespace MicroApps.Orleans.FrontDoorTests;
 
 /// <summary>Every refusal is an OpenAI error JSON with the right status, naming the field; none reaches the 500 handler.</summary>
 [Collection(FrontDoorCollection.Name)]
-public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
+public sealed class ErrorStatusTests(FrontDoorFixture fixture) : NoUnhandledFailuresTests(fixture)
 {
-    private long failuresBefore;
-
-    public Task InitializeAsync()
-    {
-        failuresBefore = fixture.Failures.Count;
-        return Task.CompletedTask;
-    }
-
-    public Task DisposeAsync()
-    {
-        // Bad input must be answered by the endpoints, never by the last-resort exception handler.
-        Assert.Equal(failuresBefore, fixture.Failures.Count);
-        return Task.CompletedTask;
-    }
-
     private static string AnyWellFormedKey => $"mak.nobody-{Guid.NewGuid():N}"[..20] + ".k1.secret";
 
     [Fact]
     public async Task Malformed_json_is_400_invalid_json()
     {
-        using var response = await fixture.PostChatAsync(AnyWellFormedKey, """{"model":"gpt-4o-mini","messages":[""");
+        using var response = await Fixture.PostChatAsync(AnyWellFormedKey, """{"model":"gpt-4o-mini","messages":[""");
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.BadRequest, error.Status);
@@ -40,7 +25,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Empty_body_is_400_invalid_json()
     {
-        using var response = await fixture.PostChatAsync(AnyWellFormedKey, "");
+        using var response = await Fixture.PostChatAsync(AnyWellFormedKey, "");
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.BadRequest, error.Status);
@@ -71,7 +56,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [InlineData("""[1,2]""", null)]
     public async Task Invalid_field_is_400_naming_the_field(string body, string? param)
     {
-        using var response = await fixture.PostChatAsync(AnyWellFormedKey, body);
+        using var response = await Fixture.PostChatAsync(AnyWellFormedKey, body);
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.BadRequest, error.Status);
@@ -83,9 +68,9 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Unknown_model_is_400_model_not_found_naming_model()
     {
-        var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId());
+        var key = await Fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId());
 
-        using var response = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody("no-such-model-anywhere", "hi"));
+        using var response = await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody("no-such-model-anywhere", "hi"));
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.BadRequest, error.Status);
@@ -96,7 +81,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Missing_key_is_401()
     {
-        using var response = await fixture.PostChatAsync(null, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
+        using var response = await Fixture.PostChatAsync(null, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.Unauthorized, error.Status);
@@ -109,7 +94,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [InlineData("mak.no-such-app-here.k1.secret")]
     public async Task Unknown_key_is_401(string key)
     {
-        using var response = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
+        using var response = await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.Unauthorized, error.Status);
@@ -119,10 +104,10 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task Wrong_secret_of_an_existing_app_is_401()
     {
         var appId = FrontDoorFixture.NewAppId();
-        var key = await fixture.CreateAppWithKeyAsync(appId);
+        var key = await Fixture.CreateAppWithKeyAsync(appId);
         var tampered = key[..key.LastIndexOf('.')] + ".wrong-secret";
 
-        using var response = await fixture.PostChatAsync(tampered, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
+        using var response = await Fixture.PostChatAsync(tampered, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await OpenAIError.ReadAsync(response)).Status);
     }
@@ -131,19 +116,19 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task Revoked_key_is_401_while_the_apps_other_key_still_works()
     {
         var appId = FrontDoorFixture.NewAppId();
-        var revoked = await fixture.CreateAppWithKeyAsync(appId);
-        var kept = await fixture.IssueKeyAsync(appId);
+        var revoked = await Fixture.CreateAppWithKeyAsync(appId);
+        var kept = await Fixture.IssueKeyAsync(appId);
         var keyId = revoked.Split('.')[2];
 
-        using (var delete = await fixture.AdminAsync(HttpMethod.Delete, $"admin/apps/{appId}/keys/{keyId}"))
+        using (var delete = await Fixture.AdminAsync(HttpMethod.Delete, $"admin/apps/{appId}/keys/{keyId}"))
         {
             Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
         }
 
-        using var refused = await fixture.PostChatAsync(revoked, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
+        using var refused = await Fixture.PostChatAsync(revoked, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
         Assert.Equal(HttpStatusCode.Unauthorized, (await OpenAIError.ReadAsync(refused)).Status);
 
-        using var accepted = await fixture.PostChatAsync(kept, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
+        using var accepted = await Fixture.PostChatAsync(kept, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
     }
 
@@ -151,23 +136,23 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     public async Task Suspended_app_is_403_and_resumed_app_is_served()
     {
         var appId = FrontDoorFixture.NewAppId();
-        var key = await fixture.CreateAppWithKeyAsync(appId);
-        using (var suspend = await fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/suspend"))
+        var key = await Fixture.CreateAppWithKeyAsync(appId);
+        using (var suspend = await Fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/suspend"))
         {
             Assert.Equal(HttpStatusCode.OK, suspend.StatusCode);
         }
 
-        using var refused = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
+        using var refused = await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
         var error = await OpenAIError.ReadAsync(refused);
         Assert.Equal(HttpStatusCode.Forbidden, error.Status);
         Assert.Equal("permission_error", error.Type);
 
-        using (var resume = await fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/resume"))
+        using (var resume = await Fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/resume"))
         {
             Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
         }
 
-        using var accepted = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
+        using var accepted = await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"));
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
     }
 
@@ -176,7 +161,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     {
         var body = FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, new string('x', FrontDoorFixture.MaxRequestBodyBytes + 10));
 
-        using var response = await fixture.PostChatAsync(AnyWellFormedKey, body);
+        using var response = await Fixture.PostChatAsync(AnyWellFormedKey, body);
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, error.Status);
@@ -194,7 +179,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AnyWellFormedKey);
 
-        using var response = await fixture.Http.SendAsync(request);
+        using var response = await Fixture.Http.SendAsync(request);
 
         Assert.Null(request.Content.Headers.ContentLength);
         var error = await OpenAIError.ReadAsync(response);
@@ -205,7 +190,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Wrong_content_type_is_415()
     {
-        using var response = await fixture.PostChatAsync(AnyWellFormedKey, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"), contentType: "text/plain");
+        using var response = await Fixture.PostChatAsync(AnyWellFormedKey, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"), contentType: "text/plain");
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, error.Status);
@@ -217,7 +202,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [InlineData("semi;colon")]
     public async Task Invalid_request_id_is_400_naming_the_header(string requestId)
     {
-        using var response = await fixture.PostChatAsync(AnyWellFormedKey, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"), requestId: requestId);
+        using var response = await Fixture.PostChatAsync(AnyWellFormedKey, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"), requestId: requestId);
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.BadRequest, error.Status);
@@ -227,7 +212,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Request_id_longer_than_128_characters_is_400()
     {
-        using var response = await fixture.PostChatAsync(AnyWellFormedKey, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"), requestId: new string('a', 129));
+        using var response = await Fixture.PostChatAsync(AnyWellFormedKey, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi"), requestId: new string('a', 129));
 
         Assert.Equal(HttpStatusCode.BadRequest, (await OpenAIError.ReadAsync(response)).Status);
     }
@@ -235,16 +220,16 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Requests_over_the_per_minute_quota_are_429_with_retry_after()
     {
-        var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId(), requestsPerMinute: 1);
+        var key = await Fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId(), requestsPerMinute: 1);
 
-        using var first = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "first"));
+        using var first = await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "first"));
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
 
         // Quota windows are calendar minutes: if the second call lands in the next minute it is admitted,
         // and the third cannot land in yet another one.
-        using var second = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "second"));
+        using var second = await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "second"));
         using var third = second.StatusCode == HttpStatusCode.OK
-            ? await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "third"))
+            ? await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "third"))
             : null;
         var refused = third ?? second;
 
@@ -259,17 +244,17 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Exhausted_budget_is_429_with_retry_after()
     {
-        var key = await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId(), budgetLimitUsd: 0.0000001m);
-        var before = fixture.Upstream.RequestsReceived;
+        var key = await Fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId(), budgetLimitUsd: 0.0000001m);
+        var before = Fixture.Upstream.RequestsReceived;
 
-        using var response = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "this will not fit in the budget"));
+        using var response = await Fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "this will not fit in the budget"));
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.TooManyRequests, error.Status);
         Assert.Equal("insufficient_quota", error.Type);
         Assert.True(long.Parse(response.Headers.GetValues("Retry-After").Single()) >= 1);
         Assert.Contains("budget", error.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.Equal(before, fixture.Upstream.RequestsReceived);
+        Assert.Equal(before, Fixture.Upstream.RequestsReceived);
     }
 
     [Fact]
@@ -277,7 +262,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     {
         var body = FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "hi", stream: true);
 
-        using var response = await fixture.PostChatAsync("mak.no-such-app-here.k1.secret", body);
+        using var response = await Fixture.PostChatAsync("mak.no-such-app-here.k1.secret", body);
 
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.Unauthorized, error.Status);
@@ -286,7 +271,7 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : IAsyncLifetime
     [Fact]
     public async Task Models_without_a_key_is_401()
     {
-        using var response = await fixture.Http.GetAsync("v1/models");
+        using var response = await Fixture.Http.GetAsync("v1/models");
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await OpenAIError.ReadAsync(response)).Status);
     }
