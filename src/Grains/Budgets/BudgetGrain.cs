@@ -128,7 +128,8 @@ public sealed class BudgetGrain(
             var retryAfter = S.SpentUsd + estimateUsd <= S.LimitUsd ? TimeSpan.FromSeconds(1) : nextPeriod - now;
             var reason = $"budget '{this.GetPrimaryKeyString()}' cannot cover ${estimateUsd:0.######}: " +
                 $"spent ${S.SpentUsd:0.######} and reserved ${reserved:0.######} of ${S.LimitUsd:0.######} this {S.Period.ToString().ToLowerInvariant()}";
-            await Commit.PersistAsync();
+
+            // A refusal grants nothing, so it need not wait for other callers' writes.
             return new ReservationResult(ReservationOutcome.Exceeded, reason, 0m, Snapshot(), retryAfter);
         }
 
