@@ -55,6 +55,7 @@ public static class FrontDoorApplication
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ClusterCalls>();
+        builder.Services.AddSingleton<AdminPrincipals>();
         builder.Services.AddSingleton<UnhandledFailures>();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<FrontDoorExceptionHandler>();

@@ -20,11 +20,12 @@ public static partial class AdminEndpoints
     {
         var admin = endpoints.MapGroup("/admin")
             .WithTags("Admin")
-            .AddEndpointFilter(RequireAdminToken)
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .AddEndpointFilter(AdminAccess.AuthorizeAsync)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
         admin.MapPost("/apps", CreateAppAsync)
-            .WithName("CreateApp").WithSummary("Creates an app and, when given, configures its budget.")
+            .WithName("CreateApp").AllowRoles(AdminRole.Author, AdminRole.Admin).WithSummary("Creates an app and, when given, configures its budget.")
             .Accepts<CreateAppBody>("application/json")
             .Produces<AppView>(StatusCodes.Status201Created)
             .Produces<AppView>(StatusCodes.Status200OK)
@@ -32,57 +33,40 @@ public static partial class AdminEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         admin.MapGet("/apps", ListAppsAsync)
-            .WithName("ListApps").WithSummary("Lists every app with its budget's spend.")
+            .WithName("ListApps").AllowRoles(AdminAccess.Everyone).WithSummary("Lists every app with its budget's spend.")
             .Produces<AppView[]>();
 
         admin.MapGet("/apps/{appId}", GetAppAsync)
-            .WithName("GetApp").Produces<AppView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetApp").AllowRoles(AdminAccess.Everyone).Produces<AppView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/keys", IssueKeyAsync)
-            .WithName("IssueKey").WithSummary("Issues an app key; the key is shown once.")
+            .WithName("IssueKey").AllowRoles(AdminRole.Author, AdminRole.Admin).WithSummary("Issues an app key; the key is shown once.")
             .Accepts<IssueKeyBody>("application/json")
             .Produces<IssuedKeyView>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapDelete("/apps/{appId}/keys/{keyId}", RevokeKeyAsync)
-            .WithName("RevokeKey").Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("RevokeKey").AllowRoles(AdminRole.Author, AdminRole.Admin).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPut("/apps/{appId}/quotas", SetQuotasAsync)
-            .WithName("SetQuotas").Accepts<QuotasBody>("application/json")
+            .WithName("SetQuotas").AllowRoles(AdminRole.Admin).Accepts<QuotasBody>("application/json")
             .Produces<AppView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/suspend", (string appId, IGrainFactory grains, HttpContext context) =>
                 SetLifecycleAsync(appId, AppLifecycle.Suspended, grains, context))
-            .WithName("SuspendApp").Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("SuspendApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/resume", (string appId, IGrainFactory grains, HttpContext context) =>
                 SetLifecycleAsync(appId, AppLifecycle.Active, grains, context))
-            .WithName("ResumeApp").Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("ResumeApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPut("/budgets/{budgetId}", ConfigureBudgetAsync)
-            .WithName("ConfigureBudget").Accepts<BudgetBody>("application/json")
+            .WithName("ConfigureBudget").AllowRoles(AdminRole.Admin).Accepts<BudgetBody>("application/json")
             .Produces<BudgetView>().ProducesValidationProblem();
 
         admin.MapGet("/budgets/{budgetId}", GetBudgetAsync)
-            .WithName("GetBudget").Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .WithName("GetBudget").AllowRoles(AdminAccess.Everyone).Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         return endpoints;
-    }
-
-    private static ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var expected = http.RequestServices.GetRequiredService<IOptions<FrontDoorOptions>>().Value.AdminToken;
-        var presented = BearerTokens.Read(http.Request);
-        if (!AdminTokens.Matches(presented, expected))
-        {
-            http.Response.Headers.WWWAuthenticate = "Bearer";
-            return ValueTask.FromResult<object?>(Results.Problem(
-                title: "Unauthorized",
-                detail: "The admin API needs 'Authorization: Bearer <FrontDoor:AdminToken>'.",
-                statusCode: StatusCodes.Status401Unauthorized));
-        }
-
-        return next(context);
     }
 
     internal static async Task<IResult> CreateAppAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster)

@@ -36,6 +36,56 @@ public interface IMicroAppGrain : IGrainWithStringKey
     [ReadOnly]
     Task<AppProfile?> AuthenticateAsync(string keyId, string keySecret);
 
+    // ---- Versions and lifecycle. Refused transitions throw InvalidOperationException naming the state and what is allowed.
+
+    /// <summary>Creates the app with version 1 as a draft written by <paramref name="author"/>. A repeated identical create is a no-op.</summary>
+    Task<AppInfo> CreateDraftAsync(AppManifest manifest, string author);
+
+    /// <summary>Adds a new draft version (the next number) with its own manifest.</summary>
+    Task<AppVersionInfo> AddVersionAsync(AppManifest manifest, string author);
+
+    /// <summary>One version, or null when it does not exist.</summary>
+    [ReadOnly]
+    Task<AppVersionInfo?> GetVersionAsync(int version);
+
+    /// <summary>Draft → Submitted. The promotion grain then runs the gates and records them.</summary>
+    Task<AppVersionInfo> SubmitAsync(int version, string actor);
+
+    /// <summary>
+    /// Records the gates of a submitted version. Any failed gate returns it to Draft with the reasons. All passed:
+    /// an internal app that <paramref name="needsApprover"/> does not flag is approved automatically (with the
+    /// tighter auto-approval quotas); otherwise it waits in the approvals queue.
+    /// </summary>
+    Task<AppVersionInfo> RecordGatesAsync(int version, IReadOnlyList<GateResult> gates, bool needsApprover);
+
+    /// <summary>An approver approves (Submitted → Approved) or rejects (→ Rejected) a version, with a comment.</summary>
+    Task<AppVersionInfo> DecideAsync(int version, string approver, bool approve, string comment);
+
+    /// <summary>Approved → Canary, taking <paramref name="share"/> (0–1) of production callers beside the published version.</summary>
+    Task<AppInfo> StartCanaryAsync(int version, double share, string actor);
+
+    /// <summary>Approved or Canary → Published; the previously published version becomes Superseded.</summary>
+    Task<AppInfo> PromoteAsync(int version, string actor);
+
+    /// <summary>
+    /// Rolls back: a canary is withdrawn (→ RolledBack) and production stays on the published version; with no
+    /// canary, the published version is rolled back and the last superseded one serves again. Takes effect on the next request.
+    /// </summary>
+    Task<AppInfo> RollbackAsync(string actor, string reason);
+
+    /// <summary>Sets a per-app feature flag the app reads with its key.</summary>
+    Task<AppInfo> SetFeatureFlagAsync(string name, bool enabled);
+
+    /// <summary>The app's feature flags, for a caller holding a valid key; null when the key is not usable.</summary>
+    [ReadOnly]
+    Task<IReadOnlyDictionary<string, bool>?> GetFlagsAsync(string keyId, string keySecret);
+
+    /// <summary>
+    /// Issues a test key (held by <paramref name="holder"/>, the app's author) or a gate key. It serves
+    /// <paramref name="pinnedVersion"/>, or the newest unreleased version when null.
+    /// </summary>
+    Task<IssuedKey> IssueScopedKeyAsync(KeyKind kind, string holder, string label, int? pinnedVersion);
+
     /// <summary>Corrects today's token count once the real usage is known.</summary>
     [OneWay]
     Task RecordUsageAsync(long tokensEstimated, long tokensActual);

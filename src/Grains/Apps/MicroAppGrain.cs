@@ -157,6 +157,21 @@ public sealed class MicroAppGrain(
         return Task.CompletedTask;
     }
 
+    // Lifecycle methods: placeholders until the lifecycle work lands (it replaces every one of them).
+    public Task<AppInfo> CreateDraftAsync(AppManifest manifest, string author) => throw Pending();
+    public Task<AppVersionInfo> AddVersionAsync(AppManifest manifest, string author) => throw Pending();
+    public Task<AppVersionInfo?> GetVersionAsync(int version) => throw Pending();
+    public Task<AppVersionInfo> SubmitAsync(int version, string actor) => throw Pending();
+    public Task<AppVersionInfo> RecordGatesAsync(int version, IReadOnlyList<GateResult> gates, bool needsApprover) => throw Pending();
+    public Task<AppVersionInfo> DecideAsync(int version, string approver, bool approve, string comment) => throw Pending();
+    public Task<AppInfo> StartCanaryAsync(int version, double share, string actor) => throw Pending();
+    public Task<AppInfo> PromoteAsync(int version, string actor) => throw Pending();
+    public Task<AppInfo> RollbackAsync(string actor, string reason) => throw Pending();
+    public Task<AppInfo> SetFeatureFlagAsync(string name, bool enabled) => throw Pending();
+    public Task<IReadOnlyDictionary<string, bool>?> GetFlagsAsync(string keyId, string keySecret) => throw Pending();
+    public Task<IssuedKey> IssueScopedKeyAsync(KeyKind kind, string holder, string label, int? pinnedVersion) => throw Pending();
+    private static NotSupportedException Pending() => new("app versions are not built yet");
+
     private Admission? CheckKey(string keyId, string keySecret)
     {
         if (!S.Exists)

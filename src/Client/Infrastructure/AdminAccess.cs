@@ -1,0 +1,127 @@
+using MicroApps.Orleans.Audit;
+using MicroApps.Orleans.Client.OpenAI;
+using Microsoft.Extensions.Options;
+
+namespace MicroApps.Orleans.Client.Infrastructure;
+
+/// <summary>Admin-API roles. Each endpoint names the roles it allows; there is no implied hierarchy.</summary>
+public enum AdminRole
+{
+    /// <summary>Reads everything, changes nothing.</summary>
+    Viewer = 0,
+
+    /// <summary>Creates apps and acts on the apps they own: versions, test keys, submissions.</summary>
+    Author = 1,
+
+    /// <summary>Approves or rejects submitted versions; promotes and rolls back.</summary>
+    Approver = 2,
+
+    /// <summary>Everything, including policies, budgets and the audit log.</summary>
+    Admin = 3,
+}
+
+/// <summary>Who is calling the admin API.</summary>
+public sealed record AdminPrincipal(string Name, AdminRole Role)
+{
+    public string RoleName => Role.ToString().ToLowerInvariant();
+}
+
+/// <summary>The roles an admin endpoint allows (endpoint metadata read by the admin group's filter).</summary>
+public sealed record AdminRolesMetadata(IReadOnlyList<AdminRole> Roles);
+
+/// <summary>
+/// Authentication and authorization of the admin API: a bearer token names a principal with a role, and every
+/// endpoint declares its roles with <see cref="AllowRoles{TBuilder}"/>. An endpoint that declares none is refused
+/// to everyone, so a forgotten declaration fails closed.
+/// </summary>
+public static class AdminAccess
+{
+    private const string PrincipalItem = "microapps.admin-principal";
+
+    /// <summary>Declares the roles that may call an endpoint.</summary>
+    public static TBuilder AllowRoles<TBuilder>(this TBuilder builder, params AdminRole[] roles)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new AdminRolesMetadata(roles));
+
+    /// <summary>Every role: reads.</summary>
+    public static AdminRole[] Everyone { get; } = [AdminRole.Viewer, AdminRole.Author, AdminRole.Approver, AdminRole.Admin];
+
+    /// <summary>The authenticated principal of an admin request (set by <see cref="AuthorizeAsync"/>).</summary>
+    public static AdminPrincipal AdminPrincipal(this HttpContext context) =>
+        context.Items[PrincipalItem] as AdminPrincipal ?? throw new InvalidOperationException("The admin principal is set by the admin group's filter.");
+
+    /// <summary>
+    /// Whether a principal may act on an app owned by <paramref name="owner"/>: admins and approvers on any, authors
+    /// only on their own. Reads are not limited by owner.
+    /// </summary>
+    public static bool MayActOnApp(this AdminPrincipal principal, string owner) =>
+        principal.Role is AdminRole.Admin or AdminRole.Approver ||
+        (principal.Role == AdminRole.Author && string.Equals(principal.Name, owner, StringComparison.Ordinal));
+
+    /// <summary>403 problem details for an author acting on someone else's app.</summary>
+    public static IResult NotOwner(AdminPrincipal principal, string appId, string owner) => Results.Problem(
+        title: "Forbidden",
+        detail: $"'{principal.Name}' ({principal.RoleName}) may act only on their own apps; app '{appId}' is owned by '{owner}'.",
+        statusCode: StatusCodes.Status403Forbidden);
+
+    /// <summary>Appends to the audit log as the calling principal.</summary>
+    public static Task<AuditEntry> AuditAsync(this HttpContext context, IGrainFactory grains, string action, string target, string reason)
+    {
+        var principal = context.AdminPrincipal();
+        return grains.GetGrain<IAuditLogGrain>("default").AppendAsync(new AuditRecord(principal.Name, principal.RoleName, action, target, reason));
+    }
+
+    /// <summary>The admin group's filter: 401 without a known token, 403 when the endpoint does not allow the role.</summary>
+    public static ValueTask<object?> AuthorizeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var principals = http.RequestServices.GetRequiredService<AdminPrincipals>();
+        var principal = principals.Authenticate(BearerTokens.Read(http.Request));
+        if (principal is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return ValueTask.FromResult<object?>(Results.Problem(
+                title: "Unauthorized",
+                detail: "The admin API needs 'Authorization: Bearer <token>' with FrontDoor:AdminToken or a token of FrontDoor:Principals.",
+                statusCode: StatusCodes.Status401Unauthorized));
+        }
+
+        var allowed = http.GetEndpoint()?.Metadata.GetMetadata<AdminRolesMetadata>()?.Roles ?? [];
+        if (!allowed.Contains(principal.Role))
+        {
+            var who = allowed.Count == 0 ? "no role" : string.Join(", ", allowed.Select(r => r.ToString().ToLowerInvariant()));
+            return ValueTask.FromResult<object?>(Results.Problem(
+                title: "Forbidden",
+                detail: $"Role '{principal.RoleName}' may not call {http.Request.Method} {http.Request.Path}; allowed: {who}.",
+                statusCode: StatusCodes.Status403Forbidden));
+        }
+
+        http.Items[PrincipalItem] = principal;
+        return next(context);
+    }
+}
+
+/// <summary>The configured admin principals, looked up by token (constant time per comparison).</summary>
+public sealed class AdminPrincipals(IOptions<FrontDoorOptions> options)
+{
+    private readonly IReadOnlyList<(string Token, AdminPrincipal Principal)> _principals =
+        [
+            (options.Value.AdminToken, new AdminPrincipal("admin", AdminRole.Admin)),
+            .. options.Value.Principals.Select(p => (p.Token, new AdminPrincipal(p.Name, Enum.Parse<AdminRole>(p.Role, ignoreCase: true)))),
+        ];
+
+    public AdminPrincipal? Authenticate(string? token)
+    {
+        AdminPrincipal? found = null;
+        foreach (var (expected, principal) in _principals)
+        {
+            // Compare against every principal so the time does not tell which one matched.
+            if (AdminTokens.Matches(token, expected))
+            {
+                found ??= principal;
+            }
+        }
+
+        return found;
+    }
+}
