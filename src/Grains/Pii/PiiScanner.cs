@@ -49,13 +49,31 @@ public sealed partial class PiiScanner
             return [];
         }
 
+        // Most messages hold no '@' and many no digit: skip the patterns that cannot match (the scan is on the hot path).
         var candidates = new List<Candidate>();
-        FindEmails(text, candidates);
-        FindIbans(text, candidates);
-        FindCards(text, candidates);
-        FindSsns(text, candidates);
-        FindIpAddresses(text, candidates);
-        FindPhones(text, candidates);
+        var span = text.AsSpan();
+        if (span.Contains('@'))
+        {
+            FindEmails(text, candidates);
+        }
+
+        if (span.IndexOfAnyInRange('0', '9') >= 0)
+        {
+            FindIbans(text, candidates);
+            FindCards(text, candidates);
+            FindSsns(text, candidates);
+            FindPhones(text, candidates);
+            if (span.Contains('.'))
+            {
+                FindIpv4Addresses(text, candidates);
+            }
+        }
+
+        if (span.Contains(':'))
+        {
+            FindIpv6Addresses(text, candidates);
+        }
+
         if (candidates.Count == 0)
         {
             return [];
@@ -354,7 +372,7 @@ public sealed partial class PiiScanner
 
     // ---- IP addresses --------------------------------------------------------------------------------------------
 
-    private static void FindIpAddresses(string text, List<Candidate> candidates)
+    private static void FindIpv4Addresses(string text, List<Candidate> candidates)
     {
         foreach (var match in Ipv4Pattern().EnumerateMatches(text))
         {
@@ -364,7 +382,10 @@ public sealed partial class PiiScanner
                 candidates.Add(new Candidate(PiiClasses.IpAddress, match.Index, match.Length, 2));
             }
         }
+    }
 
+    private static void FindIpv6Addresses(string text, List<Candidate> candidates)
+    {
         foreach (var match in Ipv6Pattern().EnumerateMatches(text))
         {
             var span = text.AsSpan(match.Index, match.Length);
@@ -413,6 +434,11 @@ public sealed partial class PiiScanner
             {
                 candidates.Add(new Candidate(PiiClasses.Phone, match.Index, match.Length, 1));
             }
+        }
+
+        if (!PhoneCueWord().IsMatch(text))
+        {
+            return;
         }
 
         foreach (var match in CuedPhonePattern().EnumerateMatches(text))
@@ -494,6 +520,8 @@ public sealed partial class PiiScanner
     }
 
     // ---- patterns ------------------------------------------------------------------------------------------------
+    // Every repetition is bounded or atomic so that no input makes a pattern backtrack exponentially (the scan runs on
+    // every request, without a regex timeout).
     // Numeric candidates must not continue a longer number on either side: no word character, and no separator
     // followed by a digit ("1.2.3.4.5", "ORD-2024-000123", "9400 1000 0000 0000 0000 00").
 
@@ -512,13 +540,13 @@ public sealed partial class PiiScanner
     [GeneratedRegex(@"(?<![\w.-]|\d[ ,-])(?:\d{1,3}\.){3}\d{1,3}(?![\w%]|\.\d|-\d)", RegexOptions.CultureInvariant)]
     private static partial Regex Ipv4Pattern();
 
-    [GeneratedRegex(@"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}|::?)[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:.-]|\.\d)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}|::?)[0-9A-Fa-f:]{0,38}:[0-9A-Fa-f:]{0,38}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:.-]|\.\d)", RegexOptions.CultureInvariant)]
     private static partial Regex Ipv6Pattern();
 
     [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])(?:\+?1(?<s0>[ .-]?))?(?:\((?<area>\d{3})\)[ ]?|(?<area>\d{3})(?<s1>[ .-]))(?<exchange>\d{3})(?<s2>[ .-])\d{4}(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
     private static partial Regex NorthAmericanPhonePattern();
 
-    [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])\+[1-9]\d{0,2}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,12}))+(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])\+[1-9](?>\d{0,14})(?>(?:[ .-]?\(\d{1,4}\)(?:[ .-]?\d+)?|[ .-]\d+)*)(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
     private static partial Regex InternationalPhonePattern();
 
     [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])(?:\(\d{2,5}\)[ ]?\d|\d)(?:[ .-]?\d){6,14}(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
@@ -529,6 +557,9 @@ public sealed partial class PiiScanner
 
     [GeneratedRegex(@"\b(?:phone|tel|telephone|mobile|mob|cell|cellphone|call|fax|whatsapp|sms|text|ring|landline|dial|ph)\b[^\n\d]{0,20}$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex PhoneCue();
+
+    [GeneratedRegex(@"\b(?:phone|tel|telephone|mobile|mob|cell|cellphone|call|fax|whatsapp|sms|text|ring|landline|dial|ph)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex PhoneCueWord();
 
     [GeneratedRegex(@"\b(?:v|ver|version|versions|build|release|firmware|patch|update|upgrade[ds]?|sdk|package|runtime|section|chapter|clause|paragraph|figure|table|step|appendix|oid)\b[^\n]{0,24}$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex NotAnAddressCue();
