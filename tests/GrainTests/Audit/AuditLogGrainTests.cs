@@ -108,6 +108,22 @@ public sealed class AuditLogGrainTests(ClusterFixture fixture)
         Assert.Equal(3, AuditChain.FirstBreak(0, AuditChain.Genesis, rehashed)?.Sequence);
     }
 
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(36_501, false)]
+    [InlineData(0, true)]
+    [InlineData(365, true)]
+    public void Retention_days_outside_0_to_36500_are_refused_naming_the_setting(int days, bool valid)
+    {
+        var result = new AuditOptionsValidator().Validate(null, new AuditOptions { RetentionDays = days });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("Audit:RetentionDays", result.FailureMessage);
+        }
+    }
+
     [Fact]
     public async Task Query_filters_by_actor_action_prefix_target_and_time()
     {
