@@ -32,9 +32,7 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         long estimate = context.InputTokens + context.ReservedOutputTokens;
 
         var app = grains.GetGrain<IMicroAppGrain>(appId);
-        // A canary keeps a caller on one side by the request's user, else by the request id.
-        var stickyKey = string.IsNullOrEmpty(request.Parameters.User) ? context.RequestId : request.Parameters.User;
-        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate, stickyKey));
+        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate));
         context.Decisions.Add($"admit:{admission.Outcome}");
         if (!admission.IsAdmitted || admission.Profile is null)
         {
