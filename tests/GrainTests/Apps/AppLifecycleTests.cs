@@ -414,4 +414,23 @@ public sealed class AppLifecycleTests(ClusterFixture fixture)
         await queue.RemoveAsync(appId, 3);
         Assert.DoesNotContain(await queue.ListAsync(), p => p.AppId == appId);
     }
+
+    [Fact]
+    public async Task Starting_the_running_canary_again_changes_its_share_and_a_second_canary_is_refused()
+    {
+        var (app, _) = await PublishedWithApprovedV2Async();
+        await app.StartCanaryAsync(2, 0.2, Approver);
+
+        var info = await app.StartCanaryAsync(2, double.NaN, Approver);
+
+        // NaN takes Lifecycle:DefaultCanaryShare (0.1).
+        Assert.Equal(new AppRelease(1, 2, 0.1), info.Release);
+        Assert.Contains("canary share set to 0.1", info.Versions!.Single(v => v.Version == 2).History[^1].Reason);
+
+        await app.AddVersionAsync(Manifest(promptVersion: "v3"), Author);
+        await app.SubmitAsync(3, Author);
+        await app.RecordGatesAsync(3, Passed(), needsApprover: false);
+        var second = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartCanaryAsync(3, 0.5, Approver));
+        Assert.Contains("version 2", second.Message);
+    }
 }
