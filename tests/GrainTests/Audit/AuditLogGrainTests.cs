@@ -108,6 +108,22 @@ public sealed class AuditLogGrainTests(ClusterFixture fixture)
         Assert.Equal(3, AuditChain.FirstBreak(0, AuditChain.Genesis, rehashed)?.Sequence);
     }
 
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(36_501, false)]
+    [InlineData(0, true)]
+    [InlineData(365, true)]
+    public void Retention_days_outside_0_to_36500_are_refused_naming_the_setting(int days, bool valid)
+    {
+        var result = new AuditOptionsValidator().Validate(null, new AuditOptions { RetentionDays = days });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Contains("Audit:RetentionDays", result.FailureMessage);
+        }
+    }
+
     [Fact]
     public async Task Query_filters_by_actor_action_prefix_target_and_time()
     {
@@ -175,6 +191,28 @@ public sealed class AuditLogGrainTests(ClusterFixture fixture)
         Assert.Equal(1, entry.Sequence); // the refused records took no sequence
         Assert.Equal(AuditChain.MaxReasonLength, entry.Record.Reason.Length);
         Assert.True((await log.VerifyAsync(null, null)).Intact);
+    }
+
+    [Fact]
+    public async Task The_chain_continues_where_it_stopped_after_the_log_is_reactivated()
+    {
+        var log = NewLog();
+        await log.AppendAsync(Record(reason: "before"));
+        var second = await log.AppendAsync(Record(reason: "before"));
+
+        var management = fixture.Grains.GetGrain<IManagementGrain>(0);
+        Assert.Contains(await management.GetDetailedGrainStatistics(), s => s.GrainId == log.GetGrainId());
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        var active = await management.GetDetailedGrainStatistics();
+        Assert.DoesNotContain(active, s => s.GrainId == log.GetGrainId());
+
+        var third = await log.AppendAsync(Record(reason: "after"));
+
+        Assert.Equal(3, third.Sequence);
+        Assert.Equal(AuditChain.Hash(second.Hash, 3, third.At, third.Record), third.Hash);
+        var verification = await log.VerifyAsync(null, null);
+        Assert.True(verification.Intact, verification.Problem);
+        Assert.Equal(3, verification.Checked);
     }
 
     [Fact]
