@@ -34,6 +34,8 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(GatewayOptions.Section))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddOptions<Apps.LifecycleOptions>().Bind(configuration.GetSection(Apps.LifecycleOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Apps.LifecycleOptions>, Apps.LifecycleOptionsValidator>());
 
         services.TryAddSingleton<TokenEstimator>(_ => TokenEstimator.Default);
         services.TryAddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<ModelCatalogOptions>>()));
