@@ -53,7 +53,11 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         finally
         {
             // The quota counted the estimate; it should count what was really used (nothing for refusals and cache hits).
-            await app.RecordUsageAsync(estimate, context.CacheHit ? 0 : context.Usage.TotalTokens);
+            // Only production calls: test keys have their own window, gate keys none.
+            if (admission.Profile.Channel != ReleaseChannel.Test)
+            {
+                await app.RecordUsageAsync(estimate, context.CacheHit ? 0 : context.Usage.TotalTokens);
+            }
         }
     }
 
@@ -64,6 +68,7 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
             AdmissionOutcome.UnknownApp or AdmissionOutcome.InvalidKey => (GovernedOutcome.Unauthorized, "invalid_api_key"),
             AdmissionOutcome.RevokedKey => (GovernedOutcome.Unauthorized, "revoked_api_key"),
             AdmissionOutcome.Suspended => (GovernedOutcome.Forbidden, "app_suspended"),
+            AdmissionOutcome.NotPublished => (GovernedOutcome.Forbidden, "app_not_published"),
             AdmissionOutcome.RequestRateExceeded => (GovernedOutcome.QuotaExceeded, "rate_limit_exceeded"),
             AdmissionOutcome.TokenQuotaExceeded => (GovernedOutcome.QuotaExceeded, "token_quota_exceeded"),
             _ => (GovernedOutcome.Unauthorized, "admission_refused"),
