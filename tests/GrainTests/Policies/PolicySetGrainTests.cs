@@ -227,4 +227,25 @@ public sealed class PolicySetGrainTests(ClusterFixture fixture)
         var missing = await fixture.Grains.GetGrain<IPolicyDryRunGrain>(0).DryRunAsync(new PolicyDryRunRequest(NewAppId(), "", [new ChatTurn("user", "hi")]));
         Assert.False(missing.Found);
     }
+
+    [Fact]
+    public async Task Quotas_of_the_policy_set_reach_admission_and_an_app_override_replaces_the_apps_own()
+    {
+        var appId = NewAppId();
+        var apiKey = await NewAppWithKeyAsync(appId);
+        await PublishAsync($"""
+            quotas:
+              apps:
+                {appId}:
+                  requests_per_minute: 1
+            """);
+        GovernedChatRequest Call() => new(apiKey, Guid.NewGuid().ToString("N"), "local", [new ChatTurn("user", $"The invoice backlog grew {Guid.NewGuid():N}.")], ChatParameters.None);
+
+        var first = await Gateway.CompleteAsync(Call());
+        var second = await Gateway.CompleteAsync(Call());
+
+        Assert.Equal(GovernedOutcome.Completed, first.Outcome);
+        Assert.Equal(GovernedOutcome.QuotaExceeded, second.Outcome);
+        Assert.Equal("rate_limit_exceeded", second.ErrorCode);
+    }
 }
