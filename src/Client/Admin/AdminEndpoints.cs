@@ -68,6 +68,7 @@ public static partial class AdminEndpoints
             .WithName("GetBudget").AllowRoles(AdminAccess.Everyone).Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapAuditEndpoints();
+        admin.MapPolicyEndpoints();
 
         return endpoints;
     }
