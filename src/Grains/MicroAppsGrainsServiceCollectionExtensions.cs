@@ -22,6 +22,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
     {
         services.TryAddKeyedSingleton(PlatformClock.Key, TimeProvider.System);
         services.AddOptions<Budgets.BudgetOptions>().Bind(configuration.GetSection(Budgets.BudgetOptions.Section));
+        services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section));
 
         services.AddOptions<ModelCatalogOptions>()
             .Bind(configuration.GetSection(ModelCatalogOptions.Section))
