@@ -66,6 +66,9 @@ public static partial class AdminEndpoints
         admin.MapGet("/budgets/{budgetId}", GetBudgetAsync)
             .WithName("GetBudget").AllowRoles(AdminAccess.Everyone).Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
+        admin.MapApprovalEndpoints();
+        admin.MapPromptEndpoints();
+
         return endpoints;
     }
 
