@@ -1,8 +1,21 @@
+using System.Text.RegularExpressions;
+
 namespace MicroApps.Orleans.Apps;
 
 /// <summary>What makes a manifest acceptable; shared by the app grain and the admin API so both name the same fields.</summary>
-public static class AppManifestRules
+public static partial class AppManifestRules
 {
+    /// <summary>Regression assertion kinds (the same list as the assertion checker's in the grains).</summary>
+    public static IReadOnlyList<string> AssertionKinds { get; } = ["contains", "not_contains", "regex", "json_schema", "max_tokens", "max_cost_usd"];
+
+    public const string PromptNameRule = "1-100 characters of a-z, 0-9 and '.', '_', '-', '/', starting with a letter or digit";
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._/-]{0,99}$")]
+    private static partial Regex PromptNamePattern();
+
+    /// <summary>Whether <paramref name="name"/> is a valid registry prompt name.</summary>
+    public static bool IsValidPromptName(string? name) => name is not null && PromptNamePattern().IsMatch(name);
+
     /// <summary>Field name (camelCase, as the admin API spells it) → what is wrong. Empty when valid.</summary>
     public static IReadOnlyDictionary<string, string> Validate(string appId, AppManifest? manifest)
     {
@@ -79,8 +92,144 @@ public static class AppManifestRules
             errors["promptVersion"] = "promptVersion must be a string of at most 100 characters";
         }
 
+        ValidateGovernance(manifest, errors);
         return errors;
     }
+
+    private static void ValidateGovernance(AppManifest manifest, Dictionary<string, string> errors)
+    {
+        var prompts = manifest.Prompts ?? [];
+        var promptNames = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            var pin = prompts[i];
+            if (pin is null)
+            {
+                errors[$"prompts[{i}]"] = "must be an object {name, version}";
+                continue;
+            }
+
+            if (!IsValidPromptName(pin.Name))
+            {
+                errors[$"prompts[{i}].name"] = $"name must be {PromptNameRule}";
+            }
+            else if (!promptNames.Add(pin.Name))
+            {
+                errors[$"prompts[{i}].name"] = $"prompt '{pin.Name}' is pinned more than once";
+            }
+
+            if (pin.Version < 1)
+            {
+                errors[$"prompts[{i}].version"] = "version must be 1 or more";
+            }
+        }
+
+        var tests = manifest.Tests ?? [];
+        var testNames = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < tests.Count; i++)
+        {
+            var test = tests[i];
+            if (test is null)
+            {
+                errors[$"tests[{i}]"] = "must be an object {name, input, assertions}";
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(test.Name) || test.Name.Length > 100)
+            {
+                errors[$"tests[{i}].name"] = "name is required (at most 100 characters)";
+            }
+            else if (!testNames.Add(test.Name))
+            {
+                errors[$"tests[{i}].name"] = $"test name '{test.Name}' is used more than once";
+            }
+
+            if (string.IsNullOrWhiteSpace(test.Input))
+            {
+                errors[$"tests[{i}].input"] = "input is required";
+            }
+
+            if (test.Model is null || test.Model.Length > 100)
+            {
+                errors[$"tests[{i}].model"] = "model must be a string of at most 100 characters (empty for the default tier)";
+            }
+
+            if (test.Assertions is null || test.Assertions.Count == 0)
+            {
+                errors[$"tests[{i}].assertions"] = "at least one assertion is required";
+                continue;
+            }
+
+            for (var j = 0; j < test.Assertions.Count; j++)
+            {
+                var assertion = test.Assertions[j];
+                if (assertion is null || !AssertionKinds.Contains(assertion.Kind ?? ""))
+                {
+                    errors[$"tests[{i}].assertions[{j}].kind"] = $"kind must be one of {string.Join(", ", AssertionKinds)}";
+                }
+                else if (assertion.Value is null)
+                {
+                    errors[$"tests[{i}].assertions[{j}].value"] = "value is required";
+                }
+            }
+        }
+
+        var connectors = manifest.Connectors ?? [];
+        for (var i = 0; i < connectors.Count; i++)
+        {
+            var connector = connectors[i];
+            if (connector is null)
+            {
+                errors[$"connectors[{i}]"] = "must be an object {name, host, dataClasses}";
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(connector.Name))
+            {
+                errors[$"connectors[{i}].name"] = "name is required";
+            }
+
+            if (string.IsNullOrWhiteSpace(connector.Host))
+            {
+                errors[$"connectors[{i}].host"] = "host is required";
+            }
+
+            if (connector.DataClasses is null || connector.DataClasses.Any(string.IsNullOrWhiteSpace))
+            {
+                errors[$"connectors[{i}].dataClasses"] = "dataClasses must be a list of non-empty names";
+            }
+        }
+
+        var egress = manifest.EgressAllowlist ?? [];
+        for (var i = 0; i < egress.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(egress[i]))
+            {
+                errors[$"egressAllowlist[{i}]"] = "an allowlist entry must be a non-empty host";
+            }
+        }
+
+        if (manifest.ExpectedCallsPerMonth < 0)
+        {
+            errors["expectedCallsPerMonth"] = "expectedCallsPerMonth must not be negative (0 when unknown)";
+        }
+    }
+
+    /// <summary>Whether two manifests say the same thing (lists compared by their items).</summary>
+    public static bool SameManifest(AppManifest a, AppManifest b) =>
+        a.Name == b.Name && a.Owner == b.Owner && a.Team == b.Team && a.Audience == b.Audience
+        && a.DataClasses.SequenceEqual(b.DataClasses) && a.AllowedTiers.SequenceEqual(b.AllowedTiers)
+        && a.DefaultTier == b.DefaultTier && a.Quotas == b.Quotas && a.BudgetId == b.BudgetId && a.PromptVersion == b.PromptVersion
+        && (a.Prompts ?? []).SequenceEqual(b.Prompts ?? [])
+        && (a.Tests ?? []).Select(TestText).SequenceEqual((b.Tests ?? []).Select(TestText))
+        && (a.Connectors ?? []).Select(ConnectorText).SequenceEqual((b.Connectors ?? []).Select(ConnectorText))
+        && (a.EgressAllowlist ?? []).SequenceEqual(b.EgressAllowlist ?? [])
+        && a.ExpectedCallsPerMonth == b.ExpectedCallsPerMonth;
+
+    private static string TestText(RegressionTestCase t) =>
+        $"{t.Name}\u0001{t.Input}\u0001{t.Model}\u0001{string.Join("\u0002", (t.Assertions ?? []).Select(x => $"{x?.Kind}\u0003{x?.Value}"))}";
+
+    private static string ConnectorText(ConnectorRef c) => $"{c.Name}\u0001{c.Host}\u0001{string.Join("\u0002", c.DataClasses ?? [])}";
 
     /// <summary>The budget an app is charged to: its declared one, or its own <c>app:{appId}</c>.</summary>
     public static string EffectiveBudgetId(string appId, AppManifest manifest) =>

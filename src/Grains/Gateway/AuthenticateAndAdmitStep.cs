@@ -32,7 +32,9 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         long estimate = context.InputTokens + context.ReservedOutputTokens;
 
         var app = grains.GetGrain<IMicroAppGrain>(appId);
-        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate));
+        // A canary keeps a caller on one side by the request's user, else by the request id.
+        var stickyKey = string.IsNullOrEmpty(request.Parameters.User) ? context.RequestId : request.Parameters.User;
+        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate, stickyKey));
         context.Decisions.Add($"admit:{admission.Outcome}");
         if (!admission.IsAdmitted || admission.Profile is null)
         {
@@ -48,7 +50,11 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         finally
         {
             // The quota counted the estimate; it should count what was really used (nothing for refusals and cache hits).
-            await app.RecordUsageAsync(estimate, context.CacheHit ? 0 : context.Usage.TotalTokens);
+            // Only production calls: test keys have their own window, gate keys none.
+            if (admission.Profile.Channel != ReleaseChannel.Test)
+            {
+                await app.RecordUsageAsync(estimate, context.CacheHit ? 0 : context.Usage.TotalTokens);
+            }
         }
     }
 
@@ -59,6 +65,7 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
             AdmissionOutcome.UnknownApp or AdmissionOutcome.InvalidKey => (GovernedOutcome.Unauthorized, "invalid_api_key"),
             AdmissionOutcome.RevokedKey => (GovernedOutcome.Unauthorized, "revoked_api_key"),
             AdmissionOutcome.Suspended => (GovernedOutcome.Forbidden, "app_suspended"),
+            AdmissionOutcome.NotPublished => (GovernedOutcome.Forbidden, "app_not_published"),
             AdmissionOutcome.RequestRateExceeded => (GovernedOutcome.QuotaExceeded, "rate_limit_exceeded"),
             AdmissionOutcome.TokenQuotaExceeded => (GovernedOutcome.QuotaExceeded, "token_quota_exceeded"),
             _ => (GovernedOutcome.Unauthorized, "admission_refused"),
