@@ -52,6 +52,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddGovernedCallStep<CacheStep>();
         services.AddGovernedCallStep<BackendStep>();
         services.TryAddSingleton<GovernedCallPipeline>();
+        services.TryAddSingleton<Governance.EgressGuard>();
         return services;
     }
 
