@@ -1,5 +1,6 @@
 using MicroApps.Orleans.Backends;
 using MicroApps.Orleans.Gateway;
+using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Tiers;
 using MicroApps.Orleans.Tokens;
 using Microsoft.Extensions.Configuration;
@@ -36,6 +37,12 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
 
+        services.AddOptions<PolicyOptions>()
+            .Bind(configuration.GetSection(PolicyOptions.Section))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyOptions>, PolicyOptionsValidator>());
+        services.TryAddSingleton<PolicySetCache>();
+
         services.TryAddSingleton<TokenEstimator>(_ => TokenEstimator.Default);
         services.TryAddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<ModelCatalogOptions>>()));
         services.TryAddSingleton(sp => new LocalExtractiveSummarizer(sp.GetRequiredService<TokenEstimator>(), sp.GetRequiredKeyedService<TimeProvider>(PlatformClock.Key)));
@@ -44,9 +51,12 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddSingleton<ITraceSink>(sp => sp.GetRequiredService<InMemoryTraceSink>());
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
 
-        // The order of these lines is the order of the governed call.
+        // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
+        // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.
         services.AddGovernedCallStep<TraceStep>();
         services.AddGovernedCallStep<AuthenticateAndAdmitStep>();
+        services.AddGovernedCallStep<PiiScanStep>();
+        services.AddGovernedCallStep<PolicyStep>();
         services.AddGovernedCallStep<RouteStep>();
         services.AddGovernedCallStep<BudgetStep>();
         services.AddGovernedCallStep<CacheStep>();

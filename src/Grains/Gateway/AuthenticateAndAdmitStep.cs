@@ -1,4 +1,5 @@
 using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Tokens;
 using Microsoft.Extensions.Options;
 
@@ -8,8 +9,10 @@ namespace MicroApps.Orleans.Gateway;
 /// Parses the key, checks the request's shape, estimates its tokens and asks the app grain to admit it
 /// (key, lifecycle and quotas in one call). Malformed requests are refused before admission so they do
 /// not count against the app's quota. After the call, the app's token count is corrected to the real usage.
+/// The active policy set is read here (from the per-silo cache) so its <c>quotas:</c> travel with the admission;
+/// quotas therefore count a call before its policies are evaluated, and a policy-blocked call has used one request.
 /// </summary>
-public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimator tokens, IOptions<GatewayOptions> options) : IGovernedCallStep
+public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimator tokens, IOptions<GatewayOptions> options, PolicySetCache policies) : IGovernedCallStep
 {
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {
@@ -32,9 +35,10 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         long estimate = context.InputTokens + context.ReservedOutputTokens;
 
         var app = grains.GetGrain<IMicroAppGrain>(appId);
-        // A canary keeps a caller on one side by the request's user, else by the request id.
-        var stickyKey = string.IsNullOrEmpty(request.Parameters.User) ? context.RequestId : request.Parameters.User;
-        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate, stickyKey));
+        // PolicyStep.StickyKey: the request's user, else its request id (keeps a caller on one side of a canary).
+        var policySet = await policies.GetAsync();
+        context.PolicySet = policySet;
+        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate, PolicyStep.StickyKey(context), policySet.QuotasFor(appId)));
         context.Decisions.Add($"admit:{admission.Outcome}");
         if (!admission.IsAdmitted || admission.Profile is null)
         {

@@ -18,7 +18,7 @@ public sealed class BackendStep(IModelBackends backends, IGrainFactory grains, T
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {
         var tier = grains.GetGrain<IModelTierGrain>(context.Tier ?? "");
-        var messages = context.Request.Messages.Select(m => new ChatMessage(new ChatRole(m.Role.ToLowerInvariant()), m.Content)).ToList();
+        var messages = context.Messages.Select(m => new ChatMessage(new ChatRole(m.Role.ToLowerInvariant()), m.Content)).ToList();
         var failures = new List<string>();
         foreach (var candidate in context.Candidates)
         {

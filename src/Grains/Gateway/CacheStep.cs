@@ -25,7 +25,7 @@ public sealed class CacheStep(IGrainFactory grains, IOptions<GatewayOptions> opt
 
         // The effective output limit is part of the key: a different default changes the answer.
         var parameters = context.Request.Parameters with { MaxTokens = context.ReservedOutputTokens };
-        var key = CacheKey.Compute(app.AppId, context.Selection ?? "", context.Request.Messages, parameters, app.PromptVersion);
+        var key = CacheKey.Compute(app.AppId, context.Selection ?? "", context.Messages, parameters, app.PromptVersion);
         var shard = grains.GetGrain<ICacheShardGrain>(CacheKey.ShardFor(key, settings.CacheShards));
         var cached = await shard.GetAsync(key, app.AppId);
         if (cached is not null)

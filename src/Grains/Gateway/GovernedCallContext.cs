@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Tiers;
 
 namespace MicroApps.Orleans.Gateway;
@@ -32,6 +33,8 @@ public sealed class GovernedCallContext
         _deltas = deltas;
         CallAborted = callAborted;
         StartedAt = time.GetUtcNow();
+        Messages = request.Messages ?? [];
+        RequestedModel = request.Model;
     }
 
     public GovernedChatRequest Request { get; }
@@ -47,6 +50,27 @@ public sealed class GovernedCallContext
     public CancellationToken CallAborted { get; }
 
     public bool IsStreaming => _deltas is not null;
+
+    /// <summary>
+    /// The messages as the cache and the model see them: the request's, unless a policy had them redacted.
+    /// Steps after the policy step read these, never <see cref="GovernedChatRequest.Messages"/>.
+    /// </summary>
+    public IReadOnlyList<ChatTurn> Messages { get; set; }
+
+    /// <summary>The model or tier to resolve: the request's, unless a policy routed the call to another tier.</summary>
+    public string? RequestedModel { get; set; }
+
+    /// <summary>True when <see cref="RequestedModel"/> was set by a route or sample policy (the org's choice, not the app's).</summary>
+    public bool TierChosenByPolicy { get; set; }
+
+    /// <summary>The policy set version this call is governed by (read once, before admission, for its quotas).</summary>
+    public CompiledPolicySet? PolicySet { get; set; }
+
+    /// <summary>PII classes found in the messages (class names only); null until the PII scan ran.</summary>
+    public IReadOnlyList<string>? PiiFound { get; set; }
+
+    /// <summary>The policy decision for this call; null until the policy step ran.</summary>
+    public PolicyDecision? Policy { get; set; }
 
     /// <summary>App id parsed from the key (set before admission, so refusals are traced to the app).</summary>
     public string? AppId { get; set; }

@@ -18,7 +18,7 @@ public sealed class RouteStep(IGrainFactory grains, ModelCatalog catalog, IOptio
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {
         var app = context.App ?? throw new InvalidOperationException("RouteStep runs after admission.");
-        var requested = context.Request.Model;
+        var requested = context.RequestedModel;
         var resolution = catalog.Resolve(requested, app.DefaultTier);
         if (resolution is null)
         {
@@ -31,7 +31,9 @@ public sealed class RouteStep(IGrainFactory grains, ModelCatalog catalog, IOptio
 
         context.Tier = resolution.Tier;
         context.Selection = resolution.PinnedModel ?? $"tier:{resolution.Tier}";
-        if (!app.AllowedTiers.Contains(resolution.Tier, StringComparer.OrdinalIgnoreCase))
+        // A tier a route or sample policy chose is the organisation's decision (e.g. PII to the on-prem tier), so it
+        // is used even when the app did not list it.
+        if (!context.TierChosenByPolicy && !app.AllowedTiers.Contains(resolution.Tier, StringComparer.OrdinalIgnoreCase))
         {
             context.Fail(
                 GovernedOutcome.Forbidden,

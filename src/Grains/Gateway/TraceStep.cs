@@ -42,11 +42,15 @@ public sealed class TraceStep(ITraceSink sink, GatewayMetrics metrics, [FromKeye
                 context.Result?.Outcome.ToString() ?? (error is OperationCanceledException ? "Cancelled" : "Error"),
                 null,
                 context.App?.Team ?? "",
-                PromptHash(context.Request.Messages),
+                PromptHash(context.Messages),
                 context.CacheHit,
                 context.ActualCostUsd ?? 0m,
                 time.GetUtcNow(),
-                context.Decisions.ToArray());
+                context.Decisions.ToArray(),
+                context.Policy?.Summary,
+                context.Policy?.Matches.Select(PolicyStep.Describe).ToArray(),
+                context.PiiFound,
+                context.Policy?.PolicyVersion ?? context.PolicySet?.Version ?? 0);
             try
             {
                 sink.Record(traceEvent);
