@@ -26,6 +26,8 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section));
         services.AddOptions<Apps.LifecycleOptions>().Bind(configuration.GetSection(Apps.LifecycleOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Apps.LifecycleOptions>, Apps.LifecycleOptionsValidator>());
+        services.AddOptions<Audit.AuditOptions>().Bind(configuration.GetSection(Audit.AuditOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Audit.AuditOptions>, Audit.AuditOptionsValidator>());
 
         services.AddOptions<ModelCatalogOptions>()
             .Bind(configuration.GetSection(ModelCatalogOptions.Section))

@@ -22,6 +22,22 @@ namespace MicroApps.Orleans.FrontDoorTests;
 public sealed class FrontDoorFixture : IAsyncLifetime
 {
     public const string AdminToken = "front-door-tests-admin-token";
+
+    /// <summary>Principal <c>viewer-vic</c>, role viewer.</summary>
+    public const string ViewerName = "viewer-vic";
+    public const string ViewerToken = "front-door-tests-viewer-token";
+
+    /// <summary>Principal <c>author-alice</c>, role author: owns the apps created with <c>owner = AuthorName</c>.</summary>
+    public const string AuthorName = "author-alice";
+    public const string AuthorToken = "front-door-tests-author-alice-token";
+
+    /// <summary>Principal <c>author-bob</c>, role author: a second author who must not act on author-alice's apps.</summary>
+    public const string OtherAuthorName = "author-bob";
+    public const string OtherAuthorToken = "front-door-tests-author-bob-token";
+
+    /// <summary>Principal <c>approver-carol</c>, role approver.</summary>
+    public const string ApproverName = "approver-carol";
+    public const string ApproverToken = "front-door-tests-approver-carol-token";
     public const int MaxRequestBodyBytes = 64 * 1024;
     public const string StandardModel = "gpt-4o-mini";
     public const string LocalModel = "local-extractive-summarizer";
@@ -76,6 +92,18 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         "--Logging:LogLevel:Default=Warning",
         $"--FrontDoor:AdminToken={AdminToken}",
         $"--FrontDoor:MaxRequestBodyBytes={MaxRequestBodyBytes}",
+        $"--FrontDoor:Principals:0:Name={ViewerName}",
+        "--FrontDoor:Principals:0:Role=viewer",
+        $"--FrontDoor:Principals:0:Token={ViewerToken}",
+        $"--FrontDoor:Principals:1:Name={AuthorName}",
+        "--FrontDoor:Principals:1:Role=author",
+        $"--FrontDoor:Principals:1:Token={AuthorToken}",
+        $"--FrontDoor:Principals:2:Name={OtherAuthorName}",
+        "--FrontDoor:Principals:2:Role=author",
+        $"--FrontDoor:Principals:2:Token={OtherAuthorToken}",
+        $"--FrontDoor:Principals:3:Name={ApproverName}",
+        "--FrontDoor:Principals:3:Role=approver",
+        $"--FrontDoor:Principals:3:Token={ApproverToken}",
         "--Models:Backends:0:Name=fake-openai",
         "--Models:Backends:0:Kind=OpenAI",
         $"--Models:Backends:0:BaseUrl={upstreamBaseUrl}",
@@ -128,14 +156,15 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         string[]? allowedTiers = null,
         int requestsPerMinute = 1000,
         long tokensPerDay = 10_000_000,
-        decimal budgetLimitUsd = 100m)
+        decimal budgetLimitUsd = 100m,
+        string owner = "tests@example.com")
     {
         var tiers = allowedTiers ?? ["standard", "local"];
         using var created = await AdminAsync(HttpMethod.Post, "admin/apps", new
         {
             appId,
             name = "Test app " + appId,
-            owner = "tests@example.com",
+            owner,
             team = "frontdoor-tests",
             audience = "internal",
             dataClasses = Array.Empty<string>(),
