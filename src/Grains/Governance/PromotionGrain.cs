@@ -61,16 +61,10 @@ public sealed class PromotionGrain(
         return new SubmissionResult(AppId, recorded, gates, outcome, needsApprover, report.Runs);
     }
 
-    private static bool IsInterruptedSubmission(AppVersionInfo version)
-    {
-        if (version.State != VersionState.Submitted)
-        {
-            return false;
-        }
-
-        var submittedAt = version.History.LastOrDefault(t => t.To == VersionState.Submitted)?.At ?? DateTimeOffset.MinValue;
-        return !version.Gates.Any(g => g.At >= submittedAt);
-    }
+    // The app grain clears a version's gates when it is submitted and records them once: a submitted version
+    // with no gates and no approver pending is one whose run stopped before RecordGatesAsync.
+    private static bool IsInterruptedSubmission(AppVersionInfo version) =>
+        version.State == VersionState.Submitted && !version.NeedsApprover && version.Gates.Count == 0;
 
     private async Task<IReadOnlyList<(PromptPin Pin, PromptVersionInfo? Prompt)>> LoadPromptsAsync(AppManifest manifest)
     {
