@@ -66,6 +66,11 @@ public sealed class EgressGuardTests
             Records.Add(record);
             return Task.FromResult(new AuditEntry(Records.Count, DateTimeOffset.UnixEpoch, record, "hash"));
         }
+
+        // The guard only appends; the audit log's reads (added on the rbac branch) are not part of this test.
+        public Task<AuditPage> QueryAsync(AuditQuery query) => throw new NotSupportedException();
+
+        public Task<AuditVerification> VerifyAsync(DateTimeOffset? from, DateTimeOffset? to) => throw new NotSupportedException();
     }
 
     /// <summary>Answers GetGrain&lt;IAuditLogGrain&gt;("default") and nothing else, so the test sees the exact grain key used.</summary>
