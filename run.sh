@@ -120,13 +120,14 @@ admin() { # METHOD PATH [JSON] → prints the body, returns non-zero on an HTTP 
   [[ "$status" == 2* ]] || { say "$method $path answered $status"; return 1; }
 }
 
-# Creating the same app again is a no-op, so this runs on every start.
+# Creating the same app again is a no-op, so this runs on every start. The admin publishes version 1 at once
+# (new apps are drafts by default, which production keys cannot call).
 say "seeding the demo app '$DEMO_APP'"
 admin POST /admin/apps "$(cat <<JSON
 {"appId": "$DEMO_APP", "name": "Demo summarizer", "owner": "platform-team@example.org", "team": "platform",
  "audience": "internal", "dataClasses": [], "allowedTiers": ["local"], "defaultTier": "local",
  "quotas": {"requestsPerMinute": 60, "tokensPerDay": 200000},
- "budget": {"limitUsd": 5, "period": "day"}}
+ "budget": {"limitUsd": 5, "period": "day"}, "initialState": "published"}
 JSON
 )" >/dev/null
 

@@ -175,6 +175,7 @@ static async Task<string> SeedAppAsync(HttpClient http, string baseUrl, string a
             defaultTier = "standard",
             quotas = new { requestsPerMinute = 0, tokensPerDay = 0 },
             budget = new { limitUsd = 1_000_000m, period = "month" },
+            initialState = "published",
         }),
     };
     admin.Headers.Authorization = new AuthenticationHeaderValue("Bearer", adminToken);

@@ -18,6 +18,7 @@ public sealed class AdminApiTests(FrontDoorFixture fixture) : NoUnhandledFailure
         defaultTier = "local",
         quotas = new { requestsPerMinute = 30, tokensPerDay = 100_000 },
         budget = new { limitUsd = 12.5m, period = "month" },
+        initialState = "published",
     };
 
     private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)

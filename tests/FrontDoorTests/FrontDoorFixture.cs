@@ -172,6 +172,9 @@ public sealed class FrontDoorFixture : IAsyncLifetime
             defaultTier = tiers[0],
             quotas = new { requestsPerMinute, tokensPerDay },
             budget = new { limitUsd = budgetLimitUsd, period = "day" },
+
+            // The default is a draft, which production keys cannot call; the admin bootstrap publishes at once.
+            initialState = "published",
         });
         Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
         return await IssueKeyAsync(appId);

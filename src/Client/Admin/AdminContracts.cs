@@ -25,13 +25,37 @@ public sealed record CreateAppBody(
     QuotasBody? Quotas = null,
     string? BudgetId = null,
     string? PromptVersion = null,
-    BudgetBody? Budget = null);
+    BudgetBody? Budget = null,
+    string? InitialState = null,
+    IReadOnlyList<PromptPinBody>? Prompts = null,
+    IReadOnlyList<RegressionTestBody>? Tests = null,
+    IReadOnlyList<ConnectorBody>? Connectors = null,
+    IReadOnlyList<string>? EgressAllowlist = null,
+    long? ExpectedCallsPerMonth = null);
+
+/// <summary>A registry prompt a version pins: <c>{name, version}</c>.</summary>
+public sealed record PromptPinBody(string? Name = null, int? Version = null);
+
+/// <summary>A prompt regression test: <c>{name, input, model?, assertions:[{kind, value}]}</c>.</summary>
+public sealed record RegressionTestBody(string? Name = null, string? Input = null, string? Model = null, IReadOnlyList<AssertionBody>? Assertions = null);
+
+/// <summary>One regression assertion: <c>kind</c> is contains, not_contains, regex, json_schema, max_tokens or max_cost_usd.</summary>
+public sealed record AssertionBody(string? Kind = null, string? Value = null);
+
+/// <summary>A connector the app uses: <c>{name, host, dataClasses}</c>.</summary>
+public sealed record ConnectorBody(string? Name = null, string? Host = null, IReadOnlyList<string>? DataClasses = null);
 
 /// <summary>Body of <c>POST /admin/apps/{appId}/keys</c>.</summary>
 public sealed record IssueKeyBody(string? Label = null);
 
-/// <summary>A key as admins see it: never its secret.</summary>
-public sealed record KeyView(string KeyId, string Label, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+/// <summary>A key as admins see it: never its secret. Test keys name their holder and, when pinned, their version.</summary>
+public sealed record KeyView(string KeyId, string Label, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, KeyKind Kind = KeyKind.Production, string Holder = "", int? PinnedVersion = null);
+
+/// <summary>What serves production traffic: the published version and the canary beside it with its share.</summary>
+public sealed record ReleaseView(int? PublishedVersion, int? CanaryVersion, double CanaryShare);
+
+/// <summary>One version of an app in a listing.</summary>
+public sealed record VersionSummaryView(int Version, VersionState State, string Author, DateTimeOffset CreatedAt, bool NeedsApprover, string PromptVersion);
 
 /// <summary>Quotas as admins see them.</summary>
 public sealed record QuotasView(int RequestsPerMinute, long TokensPerDay);
@@ -55,8 +79,22 @@ public sealed record AppView(
     decimal SpentUsd,
     decimal ReservedUsd,
     decimal LimitUsd,
-    bool BudgetConfigured)
+    bool BudgetConfigured,
+    int? Version = null,
+    VersionState? State = null,
+    ReleaseView? Release = null,
+    IReadOnlyDictionary<string, bool>? Flags = null,
+    IReadOnlyList<VersionSummaryView>? Versions = null,
+    IReadOnlyList<PromptPin>? Prompts = null,
+    IReadOnlyList<RegressionTestCase>? Tests = null,
+    IReadOnlyList<ConnectorRef>? Connectors = null,
+    IReadOnlyList<string>? EgressAllowlist = null,
+    long ExpectedCallsPerMonth = 0)
 {
+    /// <summary>The version whose manifest the view shows: the published one, else the newest.</summary>
+    private static AppVersionInfo? Shown(AppInfo app) =>
+        app.Versions?.FirstOrDefault(v => v.Version == app.Release?.PublishedVersion) ?? app.Versions?.MaxBy(v => v.Version);
+
     public static AppView From(AppInfo app, BudgetSnapshot? budget) => new(
         app.AppId,
         app.Manifest.Name,
@@ -70,13 +108,58 @@ public sealed record AppView(
         app.EffectiveBudgetId,
         app.Manifest.PromptVersion,
         app.Lifecycle,
-        app.Keys.Select(k => new KeyView(k.KeyId, k.Label, k.CreatedAt, k.RevokedAt)).ToArray(),
+        app.Keys.Select(k => new KeyView(k.KeyId, k.Label, k.CreatedAt, k.RevokedAt, k.Kind, k.Holder, k.PinnedVersion)).ToArray(),
         app.CreatedAt,
         budget?.SpentUsd ?? 0m,
         budget?.ReservedUsd ?? 0m,
         budget?.LimitUsd ?? 0m,
-        budget?.Configured ?? false);
+        budget?.Configured ?? false,
+        Shown(app)?.Version,
+        Shown(app)?.State,
+        app.Release is { } r ? new ReleaseView(r.PublishedVersion, r.CanaryVersion, r.CanaryShare) : null,
+        app.Flags ?? new Dictionary<string, bool>(),
+        (app.Versions ?? []).Select(VersionView.Summary).ToArray(),
+        app.Manifest.Prompts ?? [],
+        app.Manifest.Tests ?? [],
+        app.Manifest.Connectors ?? [],
+        app.Manifest.EgressAllowlist ?? [],
+        app.Manifest.ExpectedCallsPerMonth);
 }
+
+/// <summary>One version in full: its manifest, gates, approval and history.</summary>
+public sealed record VersionView(
+    string AppId,
+    int Version,
+    VersionState State,
+    string Author,
+    DateTimeOffset CreatedAt,
+    bool NeedsApprover,
+    AppManifest Manifest,
+    IReadOnlyList<GateResult> Gates,
+    ApprovalDecision? Approval,
+    IReadOnlyList<VersionTransition> History)
+{
+    public static VersionView From(string appId, AppVersionInfo v) =>
+        new(appId, v.Version, v.State, v.Author, v.CreatedAt, v.NeedsApprover, v.Manifest, v.Gates, v.Approval, v.History);
+
+    public static VersionSummaryView Summary(AppVersionInfo v) =>
+        new(v.Version, v.State, v.Author, v.CreatedAt, v.NeedsApprover, v.Manifest.PromptVersion);
+}
+
+/// <summary>Body of <c>POST /admin/apps/{appId}/versions/{version}/canary</c>; <c>share</c> defaults to Lifecycle:DefaultCanaryShare.</summary>
+public sealed record CanaryBody(double? Share = null);
+
+/// <summary>Body of <c>POST /admin/apps/{appId}/rollback</c>.</summary>
+public sealed record RollbackBody(string? Reason = null);
+
+/// <summary>Body of <c>PUT /admin/apps/{appId}/flags/{name}</c>.</summary>
+public sealed record FlagBody(bool? Enabled = null);
+
+/// <summary>Body of <c>POST /admin/apps/{appId}/test-keys</c>; <c>version</c> pins the key (else it follows the newest unreleased version).</summary>
+public sealed record TestKeyBody(string? Label = null, int? Version = null);
+
+/// <summary>A newly issued test key; <c>apiKey</c> is shown once.</summary>
+public sealed record TestKeyView(string KeyId, string ApiKey, DateTimeOffset CreatedAt, KeyKind Kind, string Holder, int? PinnedVersion);
 
 /// <summary>A newly issued key; <c>apiKey</c> is shown once.</summary>
 public sealed record IssuedKeyView(string KeyId, string ApiKey, DateTimeOffset CreatedAt);

@@ -66,6 +66,7 @@ public static partial class AdminEndpoints
         admin.MapGet("/budgets/{budgetId}", GetBudgetAsync)
             .WithName("GetBudget").AllowRoles(AdminAccess.Everyone).Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
+        admin.MapLifecycleEndpoints();
         admin.MapApprovalEndpoints();
         admin.MapPromptEndpoints();
 
@@ -81,41 +82,27 @@ public static partial class AdminEndpoints
         }
 
         var body = read.Value!;
+        var principal = context.AdminPrincipal();
         var errors = new Errors();
         if (!ApiKeys.IsValidAppId(body.AppId))
         {
             errors.Add("appId", "Must be 3–40 characters of lower-case letters, digits and '-', not starting or ending with '-'.");
         }
 
-        errors.RequireText("name", body.Name);
-        errors.RequireText("owner", body.Owner);
-        errors.RequireText("team", body.Team);
-        var audience = Audience.Internal;
-        if (body.Audience is not null && !TryParseAudience(body.Audience, out audience))
+        var publish = false;
+        switch (body.InitialState?.Trim().ToLowerInvariant())
         {
-            errors.Add("audience", "Must be 'internal' or 'external'.");
+            case null or "draft":
+                break;
+            case "published":
+                publish = true;
+                break;
+            default:
+                errors.Add("initialState", "Must be 'draft' (the default) or 'published' (admins only).");
+                break;
         }
 
-        var dataClasses = CleanList(body.DataClasses, "dataClasses", errors);
-        var allowedTiers = CleanList(body.AllowedTiers, "allowedTiers", errors);
-        if (body.AllowedTiers is null || allowedTiers.Count == 0)
-        {
-            errors.Add("allowedTiers", "At least one tier is required, e.g. [\"local\", \"standard\"].");
-        }
-
-        var defaultTier = string.IsNullOrWhiteSpace(body.DefaultTier) ? allowedTiers.FirstOrDefault() ?? "" : body.DefaultTier.Trim();
-        if (allowedTiers.Count > 0 && !allowedTiers.Contains(defaultTier, StringComparer.Ordinal))
-        {
-            errors.Add("defaultTier", $"'{defaultTier}' is not one of allowedTiers.");
-        }
-
-        var quotas = body.Quotas is null ? AppQuotas.Default : ValidateQuotas(body.Quotas, "quotas.", errors, AppQuotas.Default);
-        var budgetId = body.BudgetId?.Trim() ?? "";
-        if (budgetId.Length > 0 && !BudgetIdPattern().IsMatch(budgetId))
-        {
-            errors.Add("budgetId", "Must be 1–100 characters of letters, digits and ':', '.', '_', '-'.");
-        }
-
+        var manifest = BuildManifest(body, basis: null, principal, errors);
         BudgetSettings? budget = null;
         if (body.Budget is not null)
         {
@@ -128,9 +115,6 @@ public static partial class AdminEndpoints
         }
 
         var appId = body.AppId!;
-        var manifest = new AppManifest(
-            body.Name!.Trim(), body.Owner!.Trim(), body.Team!.Trim(), audience, dataClasses, allowedTiers, defaultTier,
-            quotas!, budgetId, string.IsNullOrWhiteSpace(body.PromptVersion) ? "v1" : body.PromptVersion.Trim());
 
         // The grain applies the same rules; checking here names the field instead of failing the grain call.
         foreach (var (field, message) in AppManifestRules.Validate(appId, manifest))
@@ -143,9 +127,25 @@ public static partial class AdminEndpoints
             return errors.ToResult();
         }
 
+        if (!principal.MayActOnApp(manifest!.Owner))
+        {
+            return Results.Problem(
+                title: "Forbidden",
+                detail: $"'{principal.Name}' ({principal.RoleName}) may create apps only with themselves as owner, not '{manifest.Owner}'.",
+                statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        if (publish && principal.Role != AdminRole.Admin)
+        {
+            return Results.Problem(
+                title: "Forbidden",
+                detail: $"Only admins may create an app already published; '{principal.Name}' ({principal.RoleName}) creates a draft and submits it.",
+                statusCode: StatusCodes.Status403Forbidden);
+        }
+
         var app = grains.GetGrain<IMicroAppGrain>(appId);
         var existing = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted);
-        if (existing is not null && !SameManifest(existing.Manifest, manifest))
+        if (existing is not null && !AppManifestRules.SameManifest(existing.Manifest, manifest))
         {
             return Conflict(appId);
         }
@@ -153,7 +153,9 @@ public static partial class AdminEndpoints
         AppInfo created;
         try
         {
-            created = existing ?? await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.CreateAsync(manifest)), context.RequestAborted);
+            created = existing ?? await cluster.RunAsync(
+                _ => new ValueTask<AppInfo>(publish ? app.CreateAsync(manifest) : app.CreateDraftAsync(manifest, principal.Name)),
+                context.RequestAborted);
         }
         catch (InvalidOperationException)
         {
@@ -174,7 +176,98 @@ public static partial class AdminEndpoints
             : await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budgetGrain.ConfigureAsync(budget)), context.RequestAborted);
 
         var view = AppView.From(created, snapshot);
-        return existing is null ? TypedResults.Created($"/admin/apps/{appId}", view) : TypedResults.Ok(view);
+        if (existing is not null)
+        {
+            return TypedResults.Ok(view);
+        }
+
+        await context.AuditAsync(grains, "app.created", $"app:{appId}",
+            $"version 1 {(publish ? "published (admin bootstrap)" : "draft")}, owner {manifest.Owner}, audience {manifest.Audience.ToString().ToLowerInvariant()}");
+        return TypedResults.Created($"/admin/apps/{appId}", view);
+    }
+
+    /// <summary>
+    /// The manifest a create or new-version body describes; fields the body omits come from <paramref name="basis"/>
+    /// (the app's current manifest for a new version) or the defaults. Errors name the body's fields.
+    /// </summary>
+    internal static AppManifest? BuildManifest(CreateAppBody body, AppManifest? basis, AdminPrincipal principal, Errors errors)
+    {
+        var name = body.Name ?? basis?.Name;
+        errors.RequireText("name", name);
+        var owner = body.Owner ?? basis?.Owner ?? principal.Name;
+        errors.RequireText("owner", owner);
+        var team = body.Team ?? basis?.Team;
+        errors.RequireText("team", team);
+        var audience = basis?.Audience ?? Audience.Internal;
+        if (body.Audience is not null && !TryParseAudience(body.Audience, out audience))
+        {
+            errors.Add("audience", "Must be 'internal' or 'external'.");
+        }
+
+        var dataClasses = body.DataClasses is null && basis is not null ? [.. basis.DataClasses] : CleanList(body.DataClasses, "dataClasses", errors);
+        var allowedTiers = body.AllowedTiers is null && basis is not null ? [.. basis.AllowedTiers] : CleanList(body.AllowedTiers, "allowedTiers", errors);
+        if (allowedTiers.Count == 0)
+        {
+            errors.Add("allowedTiers", "At least one tier is required, e.g. [\"local\", \"standard\"].");
+        }
+
+        var defaultTier = !string.IsNullOrWhiteSpace(body.DefaultTier) ? body.DefaultTier.Trim()
+            : basis is not null && allowedTiers.Contains(basis.DefaultTier, StringComparer.Ordinal) ? basis.DefaultTier
+            : allowedTiers.FirstOrDefault() ?? "";
+        if (allowedTiers.Count > 0 && !allowedTiers.Contains(defaultTier, StringComparer.Ordinal))
+        {
+            errors.Add("defaultTier", $"'{defaultTier}' is not one of allowedTiers.");
+        }
+
+        var quotas = body.Quotas is null ? basis?.Quotas ?? AppQuotas.Default : ValidateQuotas(body.Quotas, "quotas.", errors, basis?.Quotas ?? AppQuotas.Default);
+        var budgetId = body.BudgetId?.Trim() ?? basis?.BudgetId ?? "";
+        if (budgetId.Length > 0 && !BudgetIdPattern().IsMatch(budgetId))
+        {
+            errors.Add("budgetId", "Must be 1–100 characters of letters, digits and ':', '.', '_', '-'.");
+        }
+
+        var promptVersion = !string.IsNullOrWhiteSpace(body.PromptVersion) ? body.PromptVersion.Trim() : basis?.PromptVersion ?? "v1";
+
+        var prompts = body.Prompts is null ? basis?.Prompts ?? [] : [.. body.Prompts.Select((p, i) => Pin(p, i, errors))];
+        var tests = body.Tests is null ? basis?.Tests ?? [] : [.. body.Tests.Select((t, i) => Test(t, i, errors))];
+        var connectors = body.Connectors is null
+            ? basis?.Connectors ?? []
+            : [.. body.Connectors.Select((c, i) => new ConnectorRef(c?.Name?.Trim() ?? "", c?.Host?.Trim() ?? "", CleanList(c?.DataClasses, $"connectors[{i}].dataClasses", errors)))];
+        var egress = body.EgressAllowlist is null ? basis?.EgressAllowlist ?? [] : [.. body.EgressAllowlist.Select(e => e?.Trim() ?? "")];
+        var expected = body.ExpectedCallsPerMonth ?? basis?.ExpectedCallsPerMonth ?? 0;
+
+        if (errors.Any)
+        {
+            return null;
+        }
+
+        return new AppManifest(
+            name!.Trim(), owner!.Trim(), team!.Trim(), audience, dataClasses, allowedTiers, defaultTier, quotas!, budgetId, promptVersion,
+            prompts, tests, connectors, egress, expected);
+    }
+
+    private static PromptPin Pin(PromptPinBody? body, int index, Errors errors)
+    {
+        if (body?.Version is null)
+        {
+            errors.Add($"prompts[{index}].version", "Required: the registry version to pin (1 or more).");
+        }
+
+        return new PromptPin(body?.Name?.Trim() ?? "", body?.Version ?? 0);
+    }
+
+    private static RegressionTestCase Test(RegressionTestBody? body, int index, Errors errors)
+    {
+        var assertions = (body?.Assertions ?? []).Select((a, j) =>
+        {
+            if (a?.Value is null)
+            {
+                errors.Add($"tests[{index}].assertions[{j}].value", "Required.");
+            }
+
+            return new RegressionAssertion(a?.Kind?.Trim() ?? "", a?.Value ?? "");
+        }).ToList();
+        return new RegressionTestCase(body?.Name?.Trim() ?? "", body?.Input ?? "", assertions, body?.Model?.Trim() ?? "");
     }
 
     internal static async Task<IResult> ListAppsAsync(IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
@@ -294,7 +387,17 @@ public static partial class AdminEndpoints
             return AppNotFound(appId);
         }
 
-        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetLifecycleAsync(lifecycle)), context.RequestAborted);
+        AppInfo updated;
+        try
+        {
+            updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetLifecycleAsync(lifecycle)), context.RequestAborted);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A retired app stays retired.
+            return TypedResults.Problem(title: "Lifecycle change refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
+        }
+
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
 
@@ -344,7 +447,7 @@ public static partial class AdminEndpoints
         return info is null ? null : await WithBudgetAsync(grains, cluster, info, cancellationToken);
     }
 
-    private static async Task<AppView> WithBudgetAsync(IGrainFactory grains, ClusterCalls cluster, AppInfo info, CancellationToken cancellationToken)
+    internal static async Task<AppView> WithBudgetAsync(IGrainFactory grains, ClusterCalls cluster, AppInfo info, CancellationToken cancellationToken)
     {
         var budget = grains.GetGrain<IBudgetGrain>(info.EffectiveBudgetId);
         var snapshot = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budget.GetAsync()), cancellationToken);
@@ -452,23 +555,18 @@ public static partial class AdminEndpoints
         return list;
     }
 
-    private static bool SameManifest(AppManifest a, AppManifest b) =>
-        a.Name == b.Name && a.Owner == b.Owner && a.Team == b.Team && a.Audience == b.Audience
-        && a.DataClasses.SequenceEqual(b.DataClasses) && a.AllowedTiers.SequenceEqual(b.AllowedTiers)
-        && a.DefaultTier == b.DefaultTier && a.Quotas == b.Quotas && a.BudgetId == b.BudgetId && a.PromptVersion == b.PromptVersion;
-
     private static IResult Conflict(string appId) => TypedResults.Problem(
         title: "App already exists",
         detail: $"App '{appId}' already exists with a different manifest; change it with the update endpoints instead.",
         statusCode: StatusCodes.Status409Conflict);
 
-    private static IResult AppNotFound(string appId) =>
+    internal static IResult AppNotFound(string appId) =>
         TypedResults.Problem(title: "App not found", detail: $"No app has the id '{appId}'.", statusCode: StatusCodes.Status404NotFound);
 
-    private static IResult InvalidAppId() =>
+    internal static IResult InvalidAppId() =>
         AdminJson.Invalid("appId", "Must be 3–40 characters of lower-case letters, digits and '-', not starting or ending with '-'.");
 
-    private sealed class Errors
+    internal sealed class Errors
     {
         private readonly Dictionary<string, List<string>> errors = new(StringComparer.Ordinal);
 

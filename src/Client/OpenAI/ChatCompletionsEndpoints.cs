@@ -54,6 +54,7 @@ public static class ChatCompletionsEndpoints
             .Produces<ModelObject>(StatusCodes.Status200OK)
             .Produces<OpenAIErrorResponse>(StatusCodes.Status404NotFound);
 
+        v1.MapFlagsEndpoints();
         return endpoints;
     }
 

@@ -1,0 +1,377 @@
+using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Client.Infrastructure;
+
+namespace MicroApps.Orleans.Client.Admin;
+
+/// <summary>
+/// Versions, canary, promotion, rollback, feature flags, test keys and retirement under <c>/admin/apps/{appId}</c>.
+/// Every rule lives in the app grain; refused transitions come back as 409 problem details naming the state and
+/// what it could move to. Submission, the approvals queue and approve/reject are mapped by the promotion endpoints.
+/// </summary>
+internal static class LifecycleEndpoints
+{
+    public static void MapLifecycleEndpoints(this RouteGroupBuilder admin)
+    {
+        admin.MapPost("/apps/{appId}/versions", AddVersionAsync)
+            .WithName("AddAppVersion").AllowRoles(AdminRole.Author, AdminRole.Admin)
+            .WithSummary("Adds a draft version; fields the body omits are taken from the app's current manifest.")
+            .Accepts<CreateAppBody>("application/json")
+            .Produces<VersionView>(StatusCodes.Status201Created).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        admin.MapGet("/apps/{appId}/versions", ListVersionsAsync)
+            .WithName("ListAppVersions").AllowRoles(AdminAccess.Everyone)
+            .Produces<VersionSummaryView[]>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        admin.MapGet("/apps/{appId}/versions/{version:int}", GetVersionAsync)
+            .WithName("GetAppVersion").AllowRoles(AdminAccess.Everyone)
+            .Produces<VersionView>().ProducesProblem(StatusCodes.Status404NotFound);
+
+        admin.MapPost("/apps/{appId}/versions/{version:int}/canary", StartCanaryAsync)
+            .WithName("StartCanary").AllowRoles(AdminRole.Approver, AdminRole.Admin)
+            .WithSummary("Approved → canary: the version takes a share of production callers (sticky by user or request id).")
+            .Accepts<CanaryBody>("application/json")
+            .Produces<AppView>().ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        admin.MapPost("/apps/{appId}/versions/{version:int}/promote", PromoteAsync)
+            .WithName("PromoteVersion").AllowRoles(AdminRole.Approver, AdminRole.Admin)
+            .WithSummary("Approved or canary → published; the previously published version is superseded. Takes effect on the next request.")
+            .Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        admin.MapPost("/apps/{appId}/rollback", RollbackAsync)
+            .WithName("RollbackApp").AllowRoles(AdminRole.Approver, AdminRole.Admin)
+            .WithSummary("Withdraws the canary, or else rolls back the published version and restores the one it superseded. Takes effect on the next request.")
+            .Accepts<RollbackBody>("application/json")
+            .Produces<AppView>().ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        admin.MapPut("/apps/{appId}/flags/{name}", SetFlagAsync)
+            .WithName("SetFeatureFlag").AllowRoles(AdminRole.Author, AdminRole.Admin)
+            .WithSummary("Sets a per-app feature flag; the app reads its flags at GET /v1/flags.")
+            .Accepts<FlagBody>("application/json")
+            .Produces<AppView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        admin.MapPost("/apps/{appId}/test-keys", IssueTestKeyAsync)
+            .WithName("IssueTestKey").AllowRoles(AdminRole.Author, AdminRole.Admin)
+            .WithSummary("Issues a test key held by the caller: it reaches unreleased versions under the test quotas. Shown once.")
+            .Accepts<TestKeyBody>("application/json")
+            .Produces<TestKeyView>(StatusCodes.Status201Created).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        admin.MapPost("/apps/{appId}/retire", RetireAsync)
+            .WithName("RetireApp").AllowRoles(AdminRole.Admin)
+            .WithSummary("Retires the app for good: every key is refused.")
+            .Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    internal static async Task<IResult> AddVersionAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var principal = context.AdminPrincipal();
+        if (!principal.MayActOnApp(info!.Manifest.Owner))
+        {
+            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
+        }
+
+        var read = await AdminJson.ReadAsync<CreateAppBody>(context, allowEmpty: true);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var body = read.Value ?? new CreateAppBody();
+        var errors = new AdminEndpoints.Errors();
+        if (body.AppId is not null && body.AppId != appId)
+        {
+            errors.Add("appId", $"A version belongs to the app in the path ('{appId}'); leave appId out.");
+        }
+
+        if (body.InitialState is not null || body.Budget is not null)
+        {
+            errors.Add(body.InitialState is not null ? "initialState" : "budget", "Not part of a version: a new version is always a draft, and the budget belongs to the app.");
+        }
+
+        var manifest = AdminEndpoints.BuildManifest(body, info.Manifest, principal, errors);
+        if (manifest is not null)
+        {
+            foreach (var (field, message) in AppManifestRules.Validate(appId, manifest))
+            {
+                errors.Add(field, message);
+            }
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToResult();
+        }
+
+        if (!principal.MayActOnApp(manifest!.Owner))
+        {
+            return AdminAccess.NotOwner(principal, appId, manifest.Owner);
+        }
+
+        // Not retried: a retry after a lost reply would add a second version.
+        var result = await RefusalsAsync(appId, () => app!.AddVersionAsync(manifest, principal.Name));
+        if (result.Error is not null)
+        {
+            return result.Error;
+        }
+
+        var version = result.Value!;
+        await context.AuditAsync(grains, "app.version.created", $"app:{appId}", $"version {version.Version} draft by {principal.Name}");
+        return TypedResults.Created($"/admin/apps/{appId}/versions/{version.Version}", VersionView.From(appId, version));
+    }
+
+    internal static async Task<IResult> ListVersionsAsync(string appId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
+    {
+        var (_, info, error) = await LoadAsync(appId, grains, cluster, cancellationToken);
+        return error ?? TypedResults.Ok((info!.Versions ?? []).Select(VersionView.Summary).ToArray());
+    }
+
+    internal static async Task<IResult> GetVersionAsync(string appId, int version, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
+    {
+        var (app, _, error) = await LoadAsync(appId, grains, cluster, cancellationToken);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var found = await cluster.RunAsync(_ => new ValueTask<AppVersionInfo?>(app!.GetVersionAsync(version)), cancellationToken);
+        return found is null ? VersionNotFound(appId, version) : TypedResults.Ok(VersionView.From(appId, found));
+    }
+
+    internal static async Task<IResult> StartCanaryAsync(string appId, int version, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var read = await AdminJson.ReadAsync<CanaryBody>(context, allowEmpty: true);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var share = read.Value?.Share;
+        if (share is { } s && !(s > 0 && s <= 1))
+        {
+            return AdminJson.Invalid("share", $"Must be greater than 0 and at most 1 (got {s}).");
+        }
+
+        var (app, _, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var principal = context.AdminPrincipal();
+
+        // NaN asks the grain for Lifecycle:DefaultCanaryShare, which only the silo knows.
+        var result = await RefusalsAsync(appId, () => app!.StartCanaryAsync(version, share ?? double.NaN, principal.Name));
+        if (result.Error is not null)
+        {
+            return result.Error;
+        }
+
+        var info = result.Value!;
+        await context.AuditAsync(grains, "app.canary.started", $"app:{appId}", $"version {version} takes {info.Release?.CanaryShare:0.###} of production callers");
+        return TypedResults.Ok(await AdminEndpoints.WithBudgetAsync(grains, cluster, info, context.RequestAborted));
+    }
+
+    internal static async Task<IResult> PromoteAsync(string appId, int version, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var (app, before, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var principal = context.AdminPrincipal();
+        var result = await RefusalsAsync(appId, () => app!.PromoteAsync(version, principal.Name));
+        if (result.Error is not null)
+        {
+            return result.Error;
+        }
+
+        var previous = before!.Release?.PublishedVersion is { } p ? $", superseding version {p}" : "";
+        await context.AuditAsync(grains, "app.promoted", $"app:{appId}", $"version {version} published{previous}");
+        return TypedResults.Ok(await AdminEndpoints.WithBudgetAsync(grains, cluster, result.Value!, context.RequestAborted));
+    }
+
+    internal static async Task<IResult> RollbackAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var read = await AdminJson.ReadAsync<RollbackBody>(context);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var reason = read.Value!.Reason?.Trim() ?? "";
+        if (reason.Length == 0 || reason.Length > 500)
+        {
+            return AdminJson.Invalid("reason", "Required: why the release is rolled back (at most 500 characters).");
+        }
+
+        var (app, before, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var principal = context.AdminPrincipal();
+
+        // Not retried: a second rollback would roll back one version further.
+        var result = await RefusalsAsync(appId, () => app!.RollbackAsync(principal.Name, reason));
+        if (result.Error is not null)
+        {
+            return result.Error;
+        }
+
+        var after = result.Value!;
+        var what = before!.Release?.CanaryVersion is { } canary
+            ? $"canary version {canary} withdrawn; version {after.Release?.PublishedVersion} serves"
+            : $"version {before.Release?.PublishedVersion} rolled back; version {after.Release?.PublishedVersion} restored";
+        await context.AuditAsync(grains, "app.rolled_back", $"app:{appId}", $"{what}: {reason}");
+        return TypedResults.Ok(await AdminEndpoints.WithBudgetAsync(grains, cluster, after, context.RequestAborted));
+    }
+
+    internal static async Task<IResult> SetFlagAsync(string appId, string name, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        if (!FeatureFlags.IsValidName(name))
+        {
+            return AdminJson.Invalid("name", $"A flag name is {FeatureFlags.NameRule}.");
+        }
+
+        var read = await AdminJson.ReadAsync<FlagBody>(context);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        if (read.Value!.Enabled is not { } enabled)
+        {
+            return AdminJson.Invalid("enabled", "Required: true or false.");
+        }
+
+        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var principal = context.AdminPrincipal();
+        if (!principal.MayActOnApp(info!.Manifest.Owner))
+        {
+            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
+        }
+
+        var result = await RefusalsAsync(appId, () => app!.SetFeatureFlagAsync(name, enabled));
+        if (result.Error is not null)
+        {
+            return result.Error;
+        }
+
+        await context.AuditAsync(grains, "app.flag.set", $"app:{appId}", $"flag {name} = {(enabled ? "true" : "false")}");
+        return TypedResults.Ok(await AdminEndpoints.WithBudgetAsync(grains, cluster, result.Value!, context.RequestAborted));
+    }
+
+    internal static async Task<IResult> IssueTestKeyAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var read = await AdminJson.ReadAsync<TestKeyBody>(context, allowEmpty: true);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var label = read.Value?.Label?.Trim() ?? "";
+        if (label.Length > 100)
+        {
+            return AdminJson.Invalid("label", "At most 100 characters.");
+        }
+
+        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var principal = context.AdminPrincipal();
+        if (!principal.MayActOnApp(info!.Manifest.Owner))
+        {
+            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
+        }
+
+        var pinned = read.Value?.Version;
+
+        // Not retried: a retry after a lost reply would issue a second key; the author can simply ask again.
+        var result = await RefusalsAsync(appId, () => app!.IssueScopedKeyAsync(KeyKind.Test, principal.Name, label.Length == 0 ? "test" : label, pinned));
+        if (result.Error is not null)
+        {
+            return result.Error;
+        }
+
+        var issued = result.Value!;
+        await context.AuditAsync(grains, "key.issued", $"app:{appId}",
+            $"test key {issued.KeyId} held by {principal.Name}{(pinned is { } v ? $", pinned to version {v}" : "")}");
+        return TypedResults.Created($"/admin/apps/{appId}/keys/{issued.KeyId}",
+            new TestKeyView(issued.KeyId, issued.ApiKey, issued.CreatedAt, KeyKind.Test, principal.Name, pinned));
+    }
+
+    internal static async Task<IResult> RetireAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (info!.Lifecycle == AppLifecycle.Retired)
+        {
+            return TypedResults.Ok(await AdminEndpoints.WithBudgetAsync(grains, cluster, info, context.RequestAborted));
+        }
+
+        var retired = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetLifecycleAsync(AppLifecycle.Retired)), context.RequestAborted);
+        await context.AuditAsync(grains, "app.retired", $"app:{appId}", "retired: every key is refused from now on");
+        return TypedResults.Ok(await AdminEndpoints.WithBudgetAsync(grains, cluster, retired, context.RequestAborted));
+    }
+
+    private static async Task<(IMicroAppGrain? App, AppInfo? Info, IResult? Error)> LoadAsync(
+        string appId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
+    {
+        if (!ApiKeys.IsValidAppId(appId))
+        {
+            return (null, null, AdminEndpoints.InvalidAppId());
+        }
+
+        var app = grains.GetGrain<IMicroAppGrain>(appId);
+        var info = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), cancellationToken);
+        return info is null ? (null, null, AdminEndpoints.AppNotFound(appId)) : (app, info, null);
+    }
+
+    /// <summary>Runs a grain command, turning its refusals into problem details: 409 refused transition, 404 unknown version, 400 bad argument.</summary>
+    private static async Task<(T? Value, IResult? Error)> RefusalsAsync<T>(string appId, Func<Task<T>> command)
+        where T : class
+    {
+        try
+        {
+            return (await command(), null);
+        }
+        catch (InvalidOperationException ex)
+        {
+            return (null, TypedResults.Problem(title: "Transition refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict));
+        }
+        catch (KeyNotFoundException ex)
+        {
+            return (null, TypedResults.Problem(title: "Version not found", detail: ex.Message, statusCode: StatusCodes.Status404NotFound));
+        }
+        catch (ArgumentException ex)
+        {
+            return (null, AdminJson.Invalid(ex.ParamName ?? "body", ex.Message));
+        }
+    }
+
+    private static IResult VersionNotFound(string appId, int version) =>
+        TypedResults.Problem(title: "Version not found", detail: $"App '{appId}' has no version {version}.", statusCode: StatusCodes.Status404NotFound);
+}
