@@ -31,6 +31,7 @@ public static partial class AdminEndpoints
             .Produces<AppView>(StatusCodes.Status200OK)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapLifecycleEndpoints();
 
         admin.MapGet("/apps", ListAppsAsync)
             .WithName("ListApps").AllowRoles(AdminAccess.Everyone).WithSummary("Lists every app with its budget's spend.")
@@ -52,11 +53,11 @@ public static partial class AdminEndpoints
             .Produces<AppView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/suspend", (string appId, IGrainFactory grains, HttpContext context) =>
-                SetLifecycleAsync(appId, AppLifecycle.Suspended, grains, context))
+                LifecycleEndpoints.UnlessRetiredAsync(appId, grains, context, () => SetLifecycleAsync(appId, AppLifecycle.Suspended, grains, context)))
             .WithName("SuspendApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/resume", (string appId, IGrainFactory grains, HttpContext context) =>
-                SetLifecycleAsync(appId, AppLifecycle.Active, grains, context))
+                LifecycleEndpoints.UnlessRetiredAsync(appId, grains, context, () => SetLifecycleAsync(appId, AppLifecycle.Active, grains, context)))
             .WithName("ResumeApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPut("/budgets/{budgetId}", ConfigureBudgetAsync)
@@ -66,7 +67,6 @@ public static partial class AdminEndpoints
         admin.MapGet("/budgets/{budgetId}", GetBudgetAsync)
             .WithName("GetBudget").AllowRoles(AdminAccess.Everyone).Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
-        admin.MapLifecycleEndpoints();
         admin.MapApprovalEndpoints();
         admin.MapPromptEndpoints();
 
@@ -387,17 +387,7 @@ public static partial class AdminEndpoints
             return AppNotFound(appId);
         }
 
-        AppInfo updated;
-        try
-        {
-            updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetLifecycleAsync(lifecycle)), context.RequestAborted);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // A retired app stays retired.
-            return TypedResults.Problem(title: "Lifecycle change refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
-        }
-
+        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetLifecycleAsync(lifecycle)), context.RequestAborted);
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
 
