@@ -16,7 +16,8 @@ namespace MicroApps.Orleans.FrontDoorTests;
 
 /// <summary>
 /// The fake upstream plus a front door that co-hosts an in-process silo with memory storage, both on
-/// loopback with free ports. Tier <c>standard</c> is the fake upstream; tier <c>local</c> the built-in model.
+/// loopback with free ports. Tiers <c>standard</c> and <c>premium</c> are the fake upstream (external models);
+/// tier <c>local</c> the built-in model. Policies are read on every call (<c>Policies:RefreshInterval=0</c>).
 /// Tests create their own apps (fresh ids) through the admin API.
 /// </summary>
 public sealed class FrontDoorFixture : IAsyncLifetime
@@ -40,6 +41,7 @@ public sealed class FrontDoorFixture : IAsyncLifetime
     public const string ApproverToken = "front-door-tests-approver-carol-token";
     public const int MaxRequestBodyBytes = 64 * 1024;
     public const string StandardModel = "gpt-4o-mini";
+    public const string PremiumModel = "gpt-4o";
     public const string LocalModel = "local-extractive-summarizer";
 
     public FakeOpenAIServer Upstream { get; private set; } = null!;
@@ -117,12 +119,19 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         "--Models:Tiers:standard:Models:0:OutputPricePer1K=1.5",
         "--Models:Tiers:standard:Models:0:ContextWindow=128000",
         "--Models:Tiers:standard:Models:0:External=true",
+        $"--Models:Tiers:premium:Models:0:Name={PremiumModel}",
+        "--Models:Tiers:premium:Models:0:Backend=fake-openai",
+        "--Models:Tiers:premium:Models:0:InputPricePer1K=5",
+        "--Models:Tiers:premium:Models:0:OutputPricePer1K=15",
+        "--Models:Tiers:premium:Models:0:ContextWindow=128000",
+        "--Models:Tiers:premium:Models:0:External=true",
         $"--Models:Tiers:local:Models:0:Name={LocalModel}",
         "--Models:Tiers:local:Models:0:Backend=local",
         "--Models:Tiers:local:Models:0:InputPricePer1K=0",
         "--Models:Tiers:local:Models:0:OutputPricePer1K=0",
         "--Models:Tiers:local:Models:0:ContextWindow=8192",
         "--Models:Tiers:local:Models:0:External=false",
+        "--Policies:RefreshInterval=00:00:00",
         .. extra,
     ];
 

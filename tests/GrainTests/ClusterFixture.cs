@@ -19,6 +19,9 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static Dictionary<string, string?> SiloSettings { get; } = new()
     {
         ["Budgets:ReservationTtl"] = "00:05:00",
+
+        // Policy tests publish and call at once; every call reads the active policy set.
+        ["Policies:RefreshInterval"] = "00:00:00",
     };
 
     /// <summary>Extra silo services (for example test chat backends); add through a module initializer.</summary>

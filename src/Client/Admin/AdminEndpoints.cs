@@ -67,6 +67,7 @@ public static partial class AdminEndpoints
         admin.MapGet("/budgets/{budgetId}", GetBudgetAsync)
             .WithName("GetBudget").AllowRoles(AdminAccess.Everyone).Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
+        admin.MapPolicyEndpoints();
         admin.MapApprovalEndpoints();
         admin.MapPromptEndpoints();
 

@@ -69,13 +69,29 @@ public static partial class PolicyParser
         }
 
         var stream = new YamlStream();
+        var events = new Parser(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(events);
         }
         catch (YamlException ex)
         {
             errors.Add(new PolicyError(Line(ex.Start), Column(ex.Start), "YAML syntax error: " + InnerMessage(ex)));
+            return new PolicyParseResult(null, errors);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some malformed input (e.g. an unclosed flow sequence); the last
+            // event it produced is the best position we have.
+            var at = events.Current?.End;
+            errors.Add(new PolicyError(at is { } mark ? Line(mark) : 1, at is { } m ? Column(m) : 1,
+                "YAML syntax error: the document cannot be read after this point; check for an unclosed '[', '{' or quote, or broken indentation."));
+            return new PolicyParseResult(null, errors);
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            errors.Add(new PolicyError(1, 1, "The document is empty; it needs a 'policies:' list and/or a 'quotas:' map."));
             return new PolicyParseResult(null, errors);
         }
 

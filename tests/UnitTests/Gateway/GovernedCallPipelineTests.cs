@@ -48,22 +48,22 @@ public sealed class GovernedCallPipelineTests
         Assert.Equal(GovernedOutcome.BackendFailed, context.Result!.Outcome);
     }
 
-    private sealed class PiiScanStep : IGovernedCallStep
+    private sealed class ExtraStep : IGovernedCallStep
     {
         public ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next) => next(context);
     }
 
     [Fact]
-    public void The_registered_steps_run_trace_admit_route_budget_cache_backend_and_new_steps_slot_in()
+    public void The_registered_steps_run_trace_admit_pii_policy_route_budget_cache_backend_and_new_steps_slot_in()
     {
         var services = new ServiceCollection();
         services.AddMicroAppsGrains(new ConfigurationBuilder().Build());
-        services.AddGovernedCallStep<PiiScanStep>(before: typeof(RouteStep));
+        services.AddGovernedCallStep<ExtraStep>(before: typeof(RouteStep));
 
         var order = services.Where(d => d.ServiceType == typeof(IGovernedCallStep)).Select(d => d.ImplementationType!.Name);
 
         Assert.Equal(
-            [nameof(TraceStep), nameof(AuthenticateAndAdmitStep), nameof(PiiScanStep), nameof(RouteStep), nameof(BudgetStep), nameof(CacheStep), nameof(BackendStep)],
+            [nameof(TraceStep), nameof(AuthenticateAndAdmitStep), nameof(PiiScanStep), nameof(PolicyStep), nameof(ExtraStep), nameof(RouteStep), nameof(BudgetStep), nameof(CacheStep), nameof(BackendStep)],
             order);
         Assert.Throws<InvalidOperationException>(() => services.AddGovernedCallStep<SecondStep>(before: typeof(string)));
     }
