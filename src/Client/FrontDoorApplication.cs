@@ -55,7 +55,7 @@ public static class FrontDoorApplication
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ClusterCalls>();
-        builder.Services.AddSingleton<AdminPrincipals>();
+        builder.Services.AddAdminAccess();
         builder.Services.AddSingleton<UnhandledFailures>();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<FrontDoorExceptionHandler>();

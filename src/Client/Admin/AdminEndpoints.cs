@@ -70,6 +70,7 @@ public static partial class AdminEndpoints
         admin.MapPolicyEndpoints();
         admin.MapApprovalEndpoints();
         admin.MapPromptEndpoints();
+        admin.MapAuditEndpoints();
 
         return endpoints;
     }
@@ -310,17 +311,23 @@ public static partial class AdminEndpoints
         }
 
         var app = grains.GetGrain<IMicroAppGrain>(appId);
-        if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is null)
+        if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is not { } info)
         {
             return AppNotFound(appId);
         }
 
+        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info.Manifest.Owner))
+        {
+            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
+        }
+
         // Not retried: a retry after a lost reply would issue a second key; the admin can simply ask again.
         var issued = await app.IssueKeyAsync(label.Length == 0 ? "default" : label);
+        await context.AuditAsync(grains, "key.issued", $"app:{appId}", $"key {issued.KeyId} labelled '{label}'");
         return TypedResults.Created($"/admin/apps/{appId}/keys/{issued.KeyId}", new IssuedKeyView(issued.KeyId, issued.ApiKey, issued.CreatedAt));
     }
 
-    internal static async Task<IResult> RevokeKeyAsync(string appId, string keyId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
+    internal static async Task<IResult> RevokeKeyAsync(string appId, string keyId, HttpContext context, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
     {
         if (!ApiKeys.IsValidAppId(appId))
         {
@@ -334,13 +341,23 @@ public static partial class AdminEndpoints
             return AppNotFound(appId);
         }
 
-        if (!info.Keys.Any(k => k.KeyId == keyId))
+        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info.Manifest.Owner))
+        {
+            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
+        }
+
+        if (info.Keys.FirstOrDefault(k => k.KeyId == keyId) is not { } key)
         {
             return TypedResults.Problem(title: "Key not found", detail: $"App '{appId}' has no key '{keyId}'.", statusCode: StatusCodes.Status404NotFound);
         }
 
-        // Revoking is idempotent: revoking a revoked key again changes nothing.
+        // Revoking is idempotent: revoking a revoked key again changes nothing, and is not audited again.
         await cluster.RunAsync(_ => new ValueTask<bool>(app.RevokeKeyAsync(keyId)), cancellationToken);
+        if (key.RevokedAt is null)
+        {
+            await context.AuditAsync(grains, "key.revoked", $"app:{appId}", $"key {keyId} labelled '{key.Label}'");
+        }
+
         return TypedResults.NoContent();
     }
 
@@ -371,6 +388,7 @@ public static partial class AdminEndpoints
         }
 
         var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetQuotasAsync(quotas!)), context.RequestAborted);
+        await context.AuditAsync(grains, "app.quotas.set", $"app:{appId}", $"requestsPerMinute={quotas!.RequestsPerMinute}, tokensPerDay={quotas.TokensPerDay}");
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
 
@@ -389,6 +407,7 @@ public static partial class AdminEndpoints
         }
 
         var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetLifecycleAsync(lifecycle)), context.RequestAborted);
+        await context.AuditAsync(grains, lifecycle == AppLifecycle.Suspended ? "app.suspended" : "app.resumed", $"app:{appId}", $"lifecycle set to {lifecycle.ToString().ToLowerInvariant()}");
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
 
@@ -414,6 +433,8 @@ public static partial class AdminEndpoints
 
         var budget = grains.GetGrain<IBudgetGrain>(budgetId);
         var snapshot = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budget.ConfigureAsync(settings!)), context.RequestAborted);
+        await context.AuditAsync(grains, "budget.configured", $"budget:{budgetId}",
+            $"limitUsd={settings!.LimitUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}, period={settings.Period.ToString().ToLowerInvariant()}");
         return TypedResults.Ok(BudgetView.From(snapshot));
     }
 

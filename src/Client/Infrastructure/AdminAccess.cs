@@ -43,6 +43,40 @@ public static class AdminAccess
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new AdminRolesMetadata(roles));
 
+    /// <summary>Registers the admin principals and their start-up validation.</summary>
+    public static IServiceCollection AddAdminAccess(this IServiceCollection services)
+    {
+        services.AddSingleton<AdminPrincipals>();
+        services.AddSingleton<IValidateOptions<FrontDoorOptions>, AdminPrincipalsValidator>();
+        return services;
+    }
+
+    /// <summary>
+    /// Parses a role name (<c>viewer</c>, <c>author</c>, <c>approver</c>, <c>admin</c>; any case). Unlike
+    /// <see cref="Enum.TryParse{TEnum}(string?, bool, out TEnum)"/> it refuses numbers and unknown names.
+    /// </summary>
+    public static bool TryParseRole(string? value, out AdminRole role)
+    {
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case "viewer":
+                role = AdminRole.Viewer;
+                return true;
+            case "author":
+                role = AdminRole.Author;
+                return true;
+            case "approver":
+                role = AdminRole.Approver;
+                return true;
+            case "admin":
+                role = AdminRole.Admin;
+                return true;
+            default:
+                role = default;
+                return false;
+        }
+    }
+
     /// <summary>Every role: reads.</summary>
     public static AdminRole[] Everyone { get; } = [AdminRole.Viewer, AdminRole.Author, AdminRole.Approver, AdminRole.Admin];
 
@@ -64,11 +98,20 @@ public static class AdminAccess
         detail: $"'{principal.Name}' ({principal.RoleName}) may act only on their own apps; app '{appId}' is owned by '{owner}'.",
         statusCode: StatusCodes.Status403Forbidden);
 
-    /// <summary>Appends to the audit log as the calling principal.</summary>
+    /// <summary>Optional request header in which the caller says why they make a change; it is added to the audit reason.</summary>
+    public const string ReasonHeader = "X-Audit-Reason";
+
+    /// <summary>
+    /// Appends to the audit log as the calling principal; durable before it returns. Call it after the change
+    /// succeeded, so the log records what happened. The caller's <see cref="ReasonHeader"/>, when sent, is appended
+    /// to <paramref name="reason"/>.
+    /// </summary>
     public static Task<AuditEntry> AuditAsync(this HttpContext context, IGrainFactory grains, string action, string target, string reason)
     {
         var principal = context.AdminPrincipal();
-        return grains.GetGrain<IAuditLogGrain>("default").AppendAsync(new AuditRecord(principal.Name, principal.RoleName, action, target, reason));
+        var why = context.Request.Headers[ReasonHeader].ToString().Trim();
+        var full = why.Length == 0 ? reason : reason.Length == 0 ? why : $"{reason}; reason: {why}";
+        return grains.GetGrain<IAuditLogGrain>("default").AppendAsync(new AuditRecord(principal.Name, principal.RoleName, action, target, full));
     }
 
     /// <summary>The admin group's filter: 401 without a known token, 403 when the endpoint does not allow the role.</summary>
@@ -102,12 +145,23 @@ public static class AdminAccess
 }
 
 /// <summary>The configured admin principals, looked up by token (constant time per comparison).</summary>
+/// <remarks>
+/// <see cref="AdminPrincipalsValidator"/> stops the host at start on a bad principal; should one get here anyway
+/// (options not validated, e.g. a test host), it is left out rather than failing requests: it fails closed.
+/// </remarks>
 public sealed class AdminPrincipals(IOptions<FrontDoorOptions> options)
 {
+    /// <summary>The principal of <c>FrontDoor:AdminToken</c>.</summary>
+    public const string AdminName = "admin";
+
     private readonly IReadOnlyList<(string Token, AdminPrincipal Principal)> _principals =
         [
-            (options.Value.AdminToken, new AdminPrincipal("admin", AdminRole.Admin)),
-            .. options.Value.Principals.Select(p => (p.Token, new AdminPrincipal(p.Name, Enum.Parse<AdminRole>(p.Role, ignoreCase: true)))),
+            (options.Value.AdminToken, new AdminPrincipal(AdminName, AdminRole.Admin)),
+            .. options.Value.Principals
+                .Where(p => !string.IsNullOrEmpty(p.Token) && p.Token.Length >= AdminPrincipalsValidator.MinTokenLength && AdminPrincipalsValidator.IsValidName(p.Name?.Trim() ?? ""))
+                .Select(p => (Valid: AdminAccess.TryParseRole(p.Role, out var role), p.Token, Principal: new AdminPrincipal(p.Name.Trim(), role)))
+                .Where(p => p.Valid)
+                .Select(p => (p.Token, p.Principal)),
         ];
 
     public AdminPrincipal? Authenticate(string? token)

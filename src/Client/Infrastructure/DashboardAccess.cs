@@ -1,16 +1,20 @@
 using System.Net.Http.Headers;
 using System.Text;
 using MicroApps.Orleans.Client.OpenAI;
-using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 
 namespace MicroApps.Orleans.Client.Infrastructure;
 
 /// <summary>
 /// Serves the Orleans dashboard under <see cref="Path"/> for operators. The dashboard has no
-/// authentication of its own, so it asks for the admin token: as HTTP Basic credentials (any user
-/// name, the token as password), which a browser prompts for and resends, or as a Bearer token.
+/// authentication of its own, so it asks for the token of an admin-API principal with the <c>admin</c> role
+/// (<c>FrontDoor:AdminToken</c> or a <c>FrontDoor:Principals</c> entry with role admin): as HTTP Basic credentials
+/// (any user name, the token as password), which a browser prompts for and resends, or as a Bearer token.
 /// </summary>
+/// <remarks>
+/// Admin only: the dashboard shows cluster internals (silos, grain types, call rates, errors) that the admin API's
+/// viewer role does not otherwise see, and it has no per-role view of its own.
+/// </remarks>
 internal static class DashboardAccess
 {
     public const string Path = "/dashboard";
@@ -19,16 +23,24 @@ internal static class DashboardAccess
     {
         app.UseWhen(context => context.Request.Path.StartsWithSegments(Path), branch => branch.Use(async (context, next) =>
         {
-            var expected = context.RequestServices.GetRequiredService<IOptions<FrontDoorOptions>>().Value.AdminToken;
-            if (AdminTokens.Matches(BasicPassword(context.Request) ?? BearerTokens.Read(context.Request), expected))
+            var principal = context.RequestServices.GetRequiredService<AdminPrincipals>()
+                .Authenticate(BasicPassword(context.Request) ?? BearerTokens.Read(context.Request));
+            if (principal?.Role == AdminRole.Admin)
             {
                 await next(context);
                 return;
             }
 
+            if (principal is not null)
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                await context.Response.WriteAsync($"Role '{principal.RoleName}' may not open the dashboard; it needs the admin role.");
+                return;
+            }
+
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"MicroApps.Orleans dashboard\", charset=\"UTF-8\"";
-            await context.Response.WriteAsync("The dashboard needs the admin token (FrontDoor:AdminToken) as the password.");
+            await context.Response.WriteAsync("The dashboard needs the token of an admin-role principal (e.g. FrontDoor:AdminToken) as the password.");
         }));
         app.MapOrleansDashboard(routePrefix: Path);
         return app;

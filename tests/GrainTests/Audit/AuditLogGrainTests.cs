@@ -178,6 +178,28 @@ public sealed class AuditLogGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task The_chain_continues_where_it_stopped_after_the_log_is_reactivated()
+    {
+        var log = NewLog();
+        await log.AppendAsync(Record(reason: "before"));
+        var second = await log.AppendAsync(Record(reason: "before"));
+
+        var management = fixture.Grains.GetGrain<IManagementGrain>(0);
+        Assert.Contains(await management.GetDetailedGrainStatistics(), s => s.GrainId == log.GetGrainId());
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        var active = await management.GetDetailedGrainStatistics();
+        Assert.DoesNotContain(active, s => s.GrainId == log.GetGrainId());
+
+        var third = await log.AppendAsync(Record(reason: "after"));
+
+        Assert.Equal(3, third.Sequence);
+        Assert.Equal(AuditChain.Hash(second.Hash, 3, third.At, third.Record), third.Hash);
+        var verification = await log.VerifyAsync(null, null);
+        Assert.True(verification.Intact, verification.Problem);
+        Assert.Equal(3, verification.Checked);
+    }
+
+    [Fact]
     public async Task Retention_drops_only_whole_days_older_than_the_retention_and_the_rest_still_verifies()
     {
         var log = NewLog();
