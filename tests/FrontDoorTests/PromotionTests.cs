@@ -145,6 +145,14 @@ public sealed class PromotionTests(FrontDoorFixture fixture) : NoUnhandledFailur
 
         using var again = await Fixture.AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/versions/1/reject", new { comment = "too late" }, FrontDoorFixture.ApproverToken);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+
+        using var audit = await Fixture.AdminAsync(HttpMethod.Get, $"admin/audit?target=app:{appId}&action=app.version");
+        var entries = (await JsonAsync(audit, HttpStatusCode.OK)).GetProperty("entries").EnumerateArray().ToList();
+        var submittedEntry = Assert.Single(entries, e => e.GetProperty("action").GetString() == "app.version.submitted");
+        Assert.Equal(FrontDoorFixture.AuthorName, submittedEntry.GetProperty("actor").GetString());
+        var approvedEntry = Assert.Single(entries, e => e.GetProperty("action").GetString() == "app.version.approved");
+        Assert.Equal(FrontDoorFixture.ApproverName, approvedEntry.GetProperty("actor").GetString());
+        Assert.Contains("Reviewed: data access is fine.", approvedEntry.GetProperty("reason").GetString());
     }
 
     [Fact]
