@@ -1,6 +1,7 @@
 using MicroApps.Orleans.Apps;
 using MicroApps.Orleans.Budgets;
 using MicroApps.Orleans.GrainTests.Gateway;
+using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Prompts;
 
 namespace MicroApps.Orleans.GrainTests.Governance;
@@ -102,6 +103,31 @@ public sealed class PromotionGrainTests(ClusterFixture fixture)
 
         var approved = await app.DecideAsync(1, "approver-bob", approve: true, "reviewed the gates");
         Assert.Equal(VersionState.Approved, approved.State);
+    }
+
+    [Fact]
+    public async Task An_internal_app_a_policy_flags_waits_for_an_approver_and_the_gate_names_the_policy()
+    {
+        var (appId, _) = await DraftAsync(Manifest(tests: [Test("echoes", "hello policy", ("contains", "hello"))]));
+
+        // The policy set is shared by the cluster: the document applies to this test's app only.
+        var published = await fixture.Grains.GetGrain<IPolicySetGrain>("default").PublishAsync($$"""
+            policies:
+              - id: review-{{appId}}
+                description: this app is reviewed by a person
+                condition:
+                  - app.id: {{appId}}
+                action: require_approval
+            """, "tester", "promotion test");
+        Assert.True(published.Accepted, string.Join("; ", published.Errors.Select(e => e.Message)));
+
+        var result = await Promotion(appId).SubmitAsync(1, Author);
+
+        Assert.Equal(SubmissionOutcome.AwaitingApproval, result.Outcome);
+        Assert.True(result.NeedsApprover);
+        var policy = result.Gates.Single(g => g.Gate == GateNames.Policy);
+        Assert.True(policy.Passed);
+        Assert.Contains($"approval required by policy 'review-{appId}'", policy.Detail);
     }
 
     [Fact]
