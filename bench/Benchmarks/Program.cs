@@ -14,6 +14,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 // Usage: MicroApps.Orleans.Benchmarks --connection-string CS --frontdoor PATH/MicroApps.Orleans.Client.dll [--seconds 10]
+//        MicroApps.Orleans.Benchmarks pii [--corpus tests/UnitTests/Pii/pii-corpus.tsv] [--seconds 2]
+if (args is ["pii", ..])
+{
+    Environment.Exit(PiiBenchmark.Run(args[1..]));
+}
+
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"MicroApps.Orleans benchmark · {Environment.ProcessorCount} cores · {options.Seconds}s per phase · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 

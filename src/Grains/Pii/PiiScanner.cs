@@ -49,13 +49,31 @@ public sealed partial class PiiScanner
             return [];
         }
 
+        // Most messages hold no '@' and many no digit: skip the patterns that cannot match (the scan is on the hot path).
         var candidates = new List<Candidate>();
-        FindEmails(text, candidates);
-        FindIbans(text, candidates);
-        FindCards(text, candidates);
-        FindSsns(text, candidates);
-        FindIpAddresses(text, candidates);
-        FindPhones(text, candidates);
+        var span = text.AsSpan();
+        if (span.Contains('@'))
+        {
+            FindEmails(text, candidates);
+        }
+
+        if (span.IndexOfAnyInRange('0', '9') >= 0)
+        {
+            FindIbans(text, candidates);
+            FindCards(text, candidates);
+            FindSsns(text, candidates);
+            FindPhones(text, candidates);
+            if (span.Contains('.'))
+            {
+                FindIpv4Addresses(text, candidates);
+            }
+        }
+
+        if (span.Contains(':'))
+        {
+            FindIpv6Addresses(text, candidates);
+        }
+
         if (candidates.Count == 0)
         {
             return [];
@@ -187,7 +205,7 @@ public sealed partial class PiiScanner
         foreach (var match in IbanPattern().EnumerateMatches(text))
         {
             var span = text.AsSpan(match.Index, match.Length);
-            if (!IbanLengths.TryGetValue(span[..2].ToString(), out var length))
+            if (!IbanLengths.TryGetValue(span[..2].ToString().ToUpperInvariant(), out var length))
             {
                 continue;
             }
@@ -199,7 +217,7 @@ public sealed partial class PiiScanner
             {
                 if (span[end] != ' ')
                 {
-                    compact[count++] = span[end];
+                    compact[count++] = char.ToUpperInvariant(span[end]);
                 }
             }
 
@@ -354,7 +372,7 @@ public sealed partial class PiiScanner
 
     // ---- IP addresses --------------------------------------------------------------------------------------------
 
-    private static void FindIpAddresses(string text, List<Candidate> candidates)
+    private static void FindIpv4Addresses(string text, List<Candidate> candidates)
     {
         foreach (var match in Ipv4Pattern().EnumerateMatches(text))
         {
@@ -364,7 +382,10 @@ public sealed partial class PiiScanner
                 candidates.Add(new Candidate(PiiClasses.IpAddress, match.Index, match.Length, 2));
             }
         }
+    }
 
+    private static void FindIpv6Addresses(string text, List<Candidate> candidates)
+    {
         foreach (var match in Ipv6Pattern().EnumerateMatches(text))
         {
             var span = text.AsSpan(match.Index, match.Length);
@@ -415,11 +436,17 @@ public sealed partial class PiiScanner
             }
         }
 
+        if (!PhoneCueWord().IsMatch(text))
+        {
+            return;
+        }
+
         foreach (var match in CuedPhonePattern().EnumerateMatches(text))
         {
             var span = text.AsSpan(match.Index, match.Length);
             var digits = CountDigits(span);
-            if (digits is >= MinPhoneDigits and <= MaxPhoneDigits && !LooksLikeDate(span) && HasCue(text, match.Index, PhoneCue()))
+            if (digits is >= MinPhoneDigits and <= MaxPhoneDigits && !LooksLikeDate(span) && !StartsWithCompactDate(span)
+                && HasCue(text, match.Index, PhoneCue()) && !HasCue(text, match.Index, IdLabel()))
             {
                 candidates.Add(new Candidate(PiiClasses.Phone, match.Index, match.Length, 1));
             }
@@ -472,6 +499,18 @@ public sealed partial class PiiScanner
     private static bool LooksLikeDate(ReadOnlySpan<char> span) =>
         span.Length >= 8 && (span.StartsWith("19") || span.StartsWith("20")) && span.Length > 4 && span[4] is '-' or '.' or '/';
 
+    /// <summary>"20240315…": a run that opens with a plausible yyyyMMdd is a timestamp or a dated reference, not a phone.</summary>
+    private static bool StartsWithCompactDate(ReadOnlySpan<char> span)
+    {
+        if (span.Length < 8 || !int.TryParse(span[..8], out var value))
+        {
+            return false;
+        }
+
+        var (year, month, day) = (value / 10000, value / 100 % 100, value % 100);
+        return year is >= 1900 and <= 2099 && month is >= 1 and <= 12 && day is >= 1 and <= 31;
+    }
+
     private static int CountDigits(ReadOnlySpan<char> span)
     {
         var count = 0;
@@ -494,34 +533,36 @@ public sealed partial class PiiScanner
     }
 
     // ---- patterns ------------------------------------------------------------------------------------------------
+    // Every repetition is bounded or atomic so that no input makes a pattern backtrack exponentially (the scan runs on
+    // every request, without a regex timeout).
     // Numeric candidates must not continue a longer number on either side: no word character, and no separator
     // followed by a digit ("1.2.3.4.5", "ORD-2024-000123", "9400 1000 0000 0000 0000 00").
 
     [GeneratedRegex(@"(?<![\w.%+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-]|\.[A-Za-z0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex EmailPattern();
 
-    [GeneratedRegex(@"(?<![\w/-])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![A-Za-z0-9])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w/-])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]{4}){2,7}(?:[ ]?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])", RegexOptions.CultureInvariant)]
     private static partial Regex IbanPattern();
 
-    [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])(?:\d{4}(?<s>[ -])\d{4}\k<s>\d{4}\k<s>\d{1,4}(?:\k<s>\d{1,3})?|\d{4}(?<t>[ -])\d{6}\k<t>\d{4,5}|\d{13,19})(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w$€£¥@/.,+-]|\d[ .:-])(?:\d{4}(?<s>[ -])\d{4}\k<s>\d{4}\k<s>\d{1,4}(?:\k<s>\d{1,3})?|\d{4}(?<t>[ -])\d{6}\k<t>\d{4,5}|\d{13,19})(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
     private static partial Regex CardPattern();
 
-    [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w$€£¥#@/.,+-]|\d[ .:-])(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4}|\d{9})(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
     private static partial Regex SsnPattern();
 
     [GeneratedRegex(@"(?<![\w.-]|\d[ ,-])(?:\d{1,3}\.){3}\d{1,3}(?![\w%]|\.\d|-\d)", RegexOptions.CultureInvariant)]
     private static partial Regex Ipv4Pattern();
 
-    [GeneratedRegex(@"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}|::?)[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:.-]|\.\d)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w:.-])(?:[0-9A-Fa-f]{1,4}|::?)[0-9A-Fa-f:]{0,38}:[0-9A-Fa-f:]{0,38}(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:-]|\.\w)", RegexOptions.CultureInvariant)]
     private static partial Regex Ipv6Pattern();
 
-    [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])(?:\+?1(?<s0>[ .-]?))?(?:\((?<area>\d{3})\)[ ]?|(?<area>\d{3})(?<s1>[ .-]))(?<exchange>\d{3})(?<s2>[ .-])\d{4}(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
+    [GeneratedRegex(@"(?<![\w$€£¥#@/.,+-]|\d[ .:-])(?:\+?1(?<s0>[ .-]?))?(?:\((?<area>\d{3})\)[ ]?|(?<area>\d{3})(?<s1>[ .-]))(?<exchange>\d{3})(?<s2>[ .-])\d{4}(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
     private static partial Regex NorthAmericanPhonePattern();
 
-    [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])\+[1-9]\d{0,2}(?:[ .-]?(?:\(\d{1,4}\)|\d{1,12}))+(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w$€£¥#@/.,+-]|\d[ .:-])\+[1-9](?>\d{0,14})(?>(?:[ .-]?\(\d{1,4}\)(?:[ .-]?\d+)?|[ .-]\d+)*)(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
     private static partial Regex InternationalPhonePattern();
 
-    [GeneratedRegex(@"(?<![\w$€£¥#@/.,:+-]|\d[ .-])(?:\(\d{2,5}\)[ ]?\d|\d)(?:[ .-]?\d){6,14}(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w$€£¥#@/.,+-]|\d[ .:-])(?:\(\d{2,5}\)[ ]?\d|\d)(?:[ .-]?\d){6,14}(?![\w@%/]|[.,:/ -]\d)", RegexOptions.CultureInvariant)]
     private static partial Regex CuedPhonePattern();
 
     [GeneratedRegex(@"\b(?:ssn|ss#|ss no|social security(?: number| no)?|soc\.? sec)\b\W*(?:(?:is|was|number|no|#)\W*)*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
@@ -529,6 +570,13 @@ public sealed partial class PiiScanner
 
     [GeneratedRegex(@"\b(?:phone|tel|telephone|mobile|mob|cell|cellphone|call|fax|whatsapp|sms|text|ring|landline|dial|ph)\b[^\n\d]{0,20}$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex PhoneCue();
+
+    [GeneratedRegex(@"\b(?:phone|tel|telephone|mobile|mob|cell|cellphone|call|fax|whatsapp|sms|text|ring|landline|dial|ph)\b", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex PhoneCueWord();
+
+    /// <summary>An id label right before a number ("call about PO 4500012345") says what the number is, whatever cue came earlier.</summary>
+    [GeneratedRegex(@"\b(?:ref|reference|order|invoice|po|id|account|acct|case|ticket|claim|tracking|batch|lot|serial|sku|customer|job)\W{0,3}$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex IdLabel();
 
     [GeneratedRegex(@"\b(?:v|ver|version|versions|build|release|firmware|patch|update|upgrade[ds]?|sdk|package|runtime|section|chapter|clause|paragraph|figure|table|step|appendix|oid)\b[^\n]{0,24}$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex NotAnAddressCue();

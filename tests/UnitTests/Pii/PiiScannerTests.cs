@@ -239,6 +239,18 @@ public sealed class PiiScannerTests
             Scanner.Classes(["mail a@example.com", null, "from 10.0.0.1 and b@example.com", "card 4111111111111111"]));
     }
 
+    [Theory]
+    [InlineData("+", "0123456789", "x")]
+    [InlineData("", "1 ", "x")]
+    [InlineData("", "a:", "z")]
+    [InlineData("a@", "b-", "!")]
+    [InlineData("", "1.", "x")]
+    public void Long_runs_of_near_matches_scan_without_catastrophic_backtracking(string prefix, string unit, string suffix)
+    {
+        var text = prefix + string.Concat(Enumerable.Repeat(unit, 5_000)) + suffix;
+        Assert.All(Scanner.Scan(text), f => Assert.True(f.Length < 100, $"{f.Class} finding of {f.Length} characters"));
+    }
+
     [Fact]
     public void Empty_and_null_text_have_no_findings()
     {
