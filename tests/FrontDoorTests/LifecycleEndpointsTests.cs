@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Audit;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MicroApps.Orleans.FrontDoorTests;
@@ -162,6 +163,30 @@ public sealed class LifecycleEndpointsTests(FrontDoorFixture fixture) : NoUnhand
         var v2 = await OkAsync(HttpMethod.Get, $"admin/apps/{appId}/versions/2", token: FrontDoorFixture.ViewerToken);
         Assert.Equal("rolledBack", v2.GetProperty("state").GetString());
         Assert.Equal("answers got worse", v2.GetProperty("history").EnumerateArray().Last().GetProperty("reason").GetString());
+
+        var audited = await AuditedAsync(appId);
+        Assert.Equal(
+            ["app.created", "app.version.created", "app.canary.started", "app.rolled_back"],
+            audited.Where(a => a.Action.StartsWith("app.", StringComparison.Ordinal)).Select(a => a.Action).ToArray());
+        Assert.Contains(audited, a => a is { Action: "app.rolled_back", Actor: FrontDoorFixture.ApproverName } && a.Reason.Contains("answers got worse"));
+    }
+
+    /// <summary>The audit records on <c>app:{appId}</c>, oldest first.</summary>
+    private async Task<List<AuditRecord>> AuditedAsync(string appId)
+    {
+        var log = Grains.GetGrain<IAuditLogGrain>("default");
+        var records = new List<AuditRecord>();
+        string? continuation = null;
+        do
+        {
+            var page = await log.QueryAsync(new AuditQuery(Target: $"app:{appId}", PageSize: AuditQuery.MaxPageSize, Continuation: continuation));
+            records.AddRange(page.Entries.Select(e => e.Record));
+            continuation = page.Continuation;
+        }
+        while (continuation is not null);
+
+        records.Reverse();
+        return records;
     }
 
     [Fact]

@@ -58,10 +58,16 @@ public interface IMicroAppGrain : IGrainWithStringKey
     /// </summary>
     Task<AppVersionInfo> RecordGatesAsync(int version, IReadOnlyList<GateResult> gates, bool needsApprover);
 
-    /// <summary>An approver approves (Submitted → Approved) or rejects (→ Rejected) a version, with a comment.</summary>
+    /// <summary>
+    /// An approver approves (Submitted → Approved) or rejects (→ Rejected) a version whose gates passed, with a
+    /// (non-empty) comment. The version's author may not decide on it: <see cref="UnauthorizedAccessException"/>.
+    /// </summary>
     Task<AppVersionInfo> DecideAsync(int version, string approver, bool approve, string comment);
 
-    /// <summary>Approved → Canary, taking <paramref name="share"/> (0–1) of production callers beside the published version.</summary>
+    /// <summary>
+    /// Approved → Canary, taking <paramref name="share"/> (0 &lt; share ≤ 1; NaN for the configured default) of production
+    /// callers beside the published version. Called again for the running canary, it only changes the share.
+    /// </summary>
     Task<AppInfo> StartCanaryAsync(int version, double share, string actor);
 
     /// <summary>Approved or Canary → Published; the previously published version becomes Superseded.</summary>

@@ -150,6 +150,16 @@ public sealed class MicroAppGrain(
 
         S.Lifecycle = lifecycle;
         await SaveAsync();
+        if (lifecycle == AppLifecycle.Retired)
+        {
+            // Nobody should be asked to approve a version of an app that will never serve again.
+            var queue = GrainFactory.GetGrain<IApprovalQueueGrain>(0);
+            foreach (var waiting in S.Versions.Where(v => v.NeedsApprover))
+            {
+                await queue.RemoveAsync(AppId, waiting.Number);
+            }
+        }
+
         return Info();
     }
 
@@ -477,7 +487,12 @@ public sealed class MicroAppGrain(
     private async Task<IssuedKey> IssueAsync(KeyKind kind, string holder, string label, int? pinnedVersion)
     {
         RequireExists();
-        RequireNotRetired();
+        if (kind != KeyKind.Production)
+        {
+            // A production key of a retired app is refused at every call anyway; test and gate keys would only mislead.
+            RequireNotRetired();
+        }
+
         if (!Enum.IsDefined(kind))
         {
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown key kind");

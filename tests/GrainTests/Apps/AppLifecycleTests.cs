@@ -339,6 +339,24 @@ public sealed class AppLifecycleTests(ClusterFixture fixture)
         Assert.Contains("retired", refused.Message);
         Assert.Equal(AdmissionOutcome.Suspended, (await app.AdmitAsync(Request(test))).Outcome);
         await Assert.ThrowsAsync<InvalidOperationException>(() => app.SetLifecycleAsync(AppLifecycle.Active));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => app.IssueScopedKeyAsync(KeyKind.Test, Author, "t2", null));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => app.AddVersionAsync(Manifest(promptVersion: "v9"), Author));
+    }
+
+    [Fact]
+    public async Task Retiring_an_app_takes_its_versions_off_the_approvals_queue()
+    {
+        var appId = NewAppId();
+        var app = fixture.Grains.GetGrain<IMicroAppGrain>(appId);
+        var queue = fixture.Grains.GetGrain<IApprovalQueueGrain>(0);
+        await app.CreateDraftAsync(Manifest(Audience.External), Author);
+        await app.SubmitAsync(1, Author);
+        await app.RecordGatesAsync(1, Passed(), needsApprover: false);
+        Assert.Contains(await queue.ListAsync(), p => p.AppId == appId);
+
+        await app.SetLifecycleAsync(AppLifecycle.Retired);
+
+        Assert.DoesNotContain(await queue.ListAsync(), p => p.AppId == appId);
     }
 
     [Fact]
@@ -379,5 +397,40 @@ public sealed class AppLifecycleTests(ClusterFixture fixture)
         Assert.Equal(before.Versions!.Select(v => (v.Version, v.State, v.History.Count)), after.Versions!.Select(v => (v.Version, v.State, v.History.Count)));
         Assert.Equal(before.Flags, after.Flags);
         Assert.True((await app.AdmitAsync(Request(key, "z"))).IsAdmitted);
+    }
+
+    [Fact]
+    public async Task The_approvals_queue_adds_and_removes_idempotently()
+    {
+        var queue = fixture.Grains.GetGrain<IApprovalQueueGrain>(0);
+        var appId = NewAppId();
+        var pending = new PendingApproval(appId, 3, Author, "finance", Audience.External, ClusterFixture.Time.GetUtcNow(), []);
+
+        await queue.AddAsync(pending);
+        await queue.AddAsync(pending);
+        Assert.Single(await queue.ListAsync(), p => p.AppId == appId);
+
+        await queue.RemoveAsync(appId, 3);
+        await queue.RemoveAsync(appId, 3);
+        Assert.DoesNotContain(await queue.ListAsync(), p => p.AppId == appId);
+    }
+
+    [Fact]
+    public async Task Starting_the_running_canary_again_changes_its_share_and_a_second_canary_is_refused()
+    {
+        var (app, _) = await PublishedWithApprovedV2Async();
+        await app.StartCanaryAsync(2, 0.2, Approver);
+
+        var info = await app.StartCanaryAsync(2, double.NaN, Approver);
+
+        // NaN takes Lifecycle:DefaultCanaryShare (0.1).
+        Assert.Equal(new AppRelease(1, 2, 0.1), info.Release);
+        Assert.Contains("canary share set to 0.1", info.Versions!.Single(v => v.Version == 2).History[^1].Reason);
+
+        await app.AddVersionAsync(Manifest(promptVersion: "v3"), Author);
+        await app.SubmitAsync(3, Author);
+        await app.RecordGatesAsync(3, Passed(), needsApprover: false);
+        var second = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartCanaryAsync(3, 0.5, Approver));
+        Assert.Contains("version 2", second.Message);
     }
 }
