@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace MicroApps.Orleans.Policies;
@@ -8,7 +9,7 @@ namespace MicroApps.Orleans.Policies;
 /// <see cref="PolicyOptions.RefreshInterval"/>, parsed once per version. The governed call reads it on every
 /// call, so the single policy set grain is not on the hot path.
 /// </summary>
-public sealed class PolicySetCache(IGrainFactory grains, IOptions<PolicyOptions> options, [FromKeyedServices(PlatformClock.Key)] TimeProvider time)
+public sealed class PolicySetCache(IGrainFactory grains, IOptions<PolicyOptions> options, [FromKeyedServices(PlatformClock.Key)] TimeProvider time, ILogger<PolicySetCache> logger)
 {
     /// <summary>Key of the organisation's policy set grain.</summary>
     public const string PolicySetKey = "default";
@@ -46,8 +47,21 @@ public sealed class PolicySetCache(IGrainFactory grains, IOptions<PolicyOptions>
 
     private async Task<CompiledPolicySet> RefreshAsync()
     {
-        var active = await grains.GetGrain<IPolicySetGrain>(PolicySetKey).GetActiveAsync();
         var previous = Volatile.Read(ref _current);
+        PolicySetVersion? active;
+        try
+        {
+            active = await grains.GetGrain<IPolicySetGrain>(PolicySetKey).GetActiveAsync();
+        }
+        catch (Exception ex) when (previous is not null)
+        {
+            // Calls keep being judged by the version this silo has rather than failing while the policy set grain
+            // is unreachable (it moves when its silo dies); ask again after the interval.
+            logger.LogWarning(ex, "Refreshing the policy set failed; calls keep using version {Version}", previous.Set.Version);
+            Volatile.Write(ref _current, previous with { FetchedAt = time.GetUtcNow() });
+            return previous.Set;
+        }
+
         var set = active is null ? CompiledPolicySet.None
             : previous?.Set.Version == active.Version && previous.Set.ContentHash == active.ContentHash ? previous.Set
             : CompiledPolicySet.Compile(active);
