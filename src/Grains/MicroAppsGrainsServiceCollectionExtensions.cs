@@ -23,6 +23,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
     {
         services.TryAddKeyedSingleton(PlatformClock.Key, TimeProvider.System);
         services.AddOptions<Budgets.BudgetOptions>().Bind(configuration.GetSection(Budgets.BudgetOptions.Section));
+        services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section));
         services.AddOptions<Audit.AuditOptions>().Bind(configuration.GetSection(Audit.AuditOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Audit.AuditOptions>, Audit.AuditOptionsValidator>());
 

@@ -67,8 +67,10 @@ public static partial class AdminEndpoints
         admin.MapGet("/budgets/{budgetId}", GetBudgetAsync)
             .WithName("GetBudget").AllowRoles(AdminAccess.Everyone).Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
-        admin.MapAuditEndpoints();
         admin.MapPolicyEndpoints();
+        admin.MapApprovalEndpoints();
+        admin.MapPromptEndpoints();
+        admin.MapAuditEndpoints();
 
         return endpoints;
     }

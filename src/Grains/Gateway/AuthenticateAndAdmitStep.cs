@@ -35,6 +35,7 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         long estimate = context.InputTokens + context.ReservedOutputTokens;
 
         var app = grains.GetGrain<IMicroAppGrain>(appId);
+        // PolicyStep.StickyKey: the request's user, else its request id (keeps a caller on one side of a canary).
         var policySet = await policies.GetAsync();
         context.PolicySet = policySet;
         var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate, PolicyStep.StickyKey(context), policySet.QuotasFor(appId)));
