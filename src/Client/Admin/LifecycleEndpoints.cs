@@ -239,6 +239,19 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> SetFlagAsync(string appId, string name, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
+        // Ownership first: another author learns nothing about what a valid body would be.
+        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var principal = context.AdminPrincipal();
+        if (!principal.MayActOnApp(info!.Manifest.Owner))
+        {
+            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
+        }
+
         if (!FeatureFlags.IsValidName(name))
         {
             return AdminJson.Invalid("name", $"A flag name is {FeatureFlags.NameRule}.");
@@ -253,18 +266,6 @@ internal static class LifecycleEndpoints
         if (read.Value!.Enabled is not { } enabled)
         {
             return AdminJson.Invalid("enabled", "Required: true or false.");
-        }
-
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        var principal = context.AdminPrincipal();
-        if (!principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
 
         var result = await RefusalsAsync(appId, () => app!.SetFeatureFlagAsync(name, enabled));
