@@ -120,19 +120,33 @@ admin() { # METHOD PATH [JSON] → prints the body, returns non-zero on an HTTP 
   [[ "$status" == 2* ]] || { say "$method $path answered $status"; return 1; }
 }
 
-# Creating the same app again is a no-op, so this runs on every start. The admin publishes version 1 at once
-# (new apps are drafts by default, which production keys cannot call).
-say "seeding the demo app '$DEMO_APP'"
-admin POST /admin/apps "$(cat <<JSON
-{"appId": "$DEMO_APP", "name": "Demo summarizer", "owner": "platform-team@example.org", "team": "platform",
- "audience": "internal", "dataClasses": [], "allowedTiers": ["local"], "defaultTier": "local",
- "quotas": {"requestsPerMinute": 60, "tokensPerDay": 200000},
- "budget": {"limitUsd": 5, "period": "day"}, "initialState": "published"}
-JSON
-)" >/dev/null
-
 # Tiny JSON field reader so the script needs no jq: a top-level "name": value pair, string or number.
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p" | head -1; }
+
+# The demo app goes through the same lifecycle as any app: created as a draft with a regression test,
+# submitted (the gates run; an internal app whose gates pass is approved automatically), then promoted.
+# An existing app is left as it is (it may be a later version by now), so this runs on every start.
+say "seeding the demo app '$DEMO_APP'"
+if [[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/admin/apps/$DEMO_APP" -H "Authorization: Bearer $ADMIN_TOKEN")" == "404" ]]; then
+admin POST /admin/apps "$(cat <<JSON
+{"appId": "$DEMO_APP", "name": "Demo summarizer", "owner": "admin", "team": "platform",
+ "audience": "internal", "dataClasses": [], "allowedTiers": ["local"], "defaultTier": "local",
+ "quotas": {"requestsPerMinute": 60, "tokensPerDay": 200000}, "expectedCallsPerMonth": 10000,
+ "tests": [{"name": "keeps-the-point", "model": "local",
+            "input": "Summarize: Orleans grains are virtual actors. Each budget is a grain, so spend is checked in one place.",
+            "assertions": [{"kind": "contains", "value": "grain"}, {"kind": "max_tokens", "value": "200"}]}],
+ "budget": {"limitUsd": 5, "period": "day"}}
+JSON
+)" >/dev/null
+fi
+if [[ "$(admin GET "/admin/apps/$DEMO_APP" | json_field publishedVersion)" =~ ^(null|)$ ]]; then
+  if [[ "$(admin GET "/admin/apps/$DEMO_APP/versions/1" | json_field state)" == "draft" ]]; then
+    say "submitting version 1 (promotion gates: data access, PII, regression test, cost, policy)"
+    admin POST "/admin/apps/$DEMO_APP/versions/1/submit" '{}' >/dev/null
+  fi
+  admin POST "/admin/apps/$DEMO_APP/versions/1/promote" '{}' >/dev/null
+  say "version 1 of '$DEMO_APP' is published"
+fi
 
 DEMO_KEY=""
 if [[ -s "$DATA/demo-key" ]]; then
