@@ -41,7 +41,11 @@ azurite_start() {
       return 1
     fi
   done
-  "$AZURITE_BIN" --silent --disableTelemetry --skipApiVersionCheck --loose \
+  # In its own session where setsid exists, so a Ctrl-C in the terminal reaches the platform's processes but not
+  # Azurite: the silo still writes state while it shuts down, and the caller stops Azurite last (SIGTERM).
+  local detach=()
+  command -v setsid >/dev/null 2>&1 && detach=(setsid)
+  "${detach[@]}" "$AZURITE_BIN" --silent --disableTelemetry --skipApiVersionCheck --loose \
     --location "$data_dir" \
     --blobHost 127.0.0.1 --blobPort "$blob" \
     --queueHost 127.0.0.1 --queuePort "$queue" \
