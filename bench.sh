@@ -3,14 +3,14 @@
 # connections against a fake OpenAI-compatible upstream on loopback, and durable
 # reserve+settle per second on one budget grain over Azurite.
 #   ./bench.sh [seconds-per-phase]    (default 10)
-#   ./bench.sh pii [--seconds 2]      PII scanner precision/recall over tests/UnitTests/Pii/pii-corpus.tsv and throughput
+#   ./bench.sh pii [--seconds 2]      PII scanner precision/recall over the corpus and the held-out corpus, and throughput
 set -euo pipefail
 cd "$(dirname "$0")"
 
 if [ "${1:-}" = "pii" ]; then
   shift
   dotnet build -c Release -v quiet -nologo bench/Benchmarks/Benchmarks.csproj
-  exec dotnet bench/Benchmarks/bin/Release/net10.0/MicroApps.Orleans.Benchmarks.dll pii --corpus tests/UnitTests/Pii/pii-corpus.tsv "$@"
+  exec dotnet bench/Benchmarks/bin/Release/net10.0/MicroApps.Orleans.Benchmarks.dll pii --corpus tests/UnitTests/Pii/pii-corpus.tsv --held-out tests/UnitTests/Pii/pii-heldout.tsv "$@"
 fi
 seconds="${1:-10}"
 
