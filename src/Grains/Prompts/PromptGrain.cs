@@ -8,11 +8,20 @@ public sealed class PromptState
 {
     [Id(0)]
     public List<PromptVersionInfo> Versions { get; set; } = [];
+
+    /// <summary>
+    /// The principal who published the first version. Null before the first publication, and in state stored before
+    /// owners were recorded: activation then takes the first version's author.
+    /// </summary>
+    [Id(1)]
+    public string? Owner { get; set; }
 }
 
 /// <summary>
 /// A canonical prompt and its immutable versions. Each publish is durable before the reply; the registry
-/// listing is updated after, and a retried publish (same text) brings it up to date again.
+/// listing is updated after, and a retried publish (same text) brings it up to date again. The owner is decided
+/// here rather than by the caller: publications are not interleaved, so of two first publications one owns the
+/// prompt and the other is checked against that owner.
 /// </summary>
 public sealed class PromptGrain(
     [PersistentState("prompt", "store")] IPersistentState<PromptState> state,
@@ -22,8 +31,24 @@ public sealed class PromptGrain(
 
     private List<PromptVersionInfo> Versions => state.State.Versions;
 
-    public async Task<PromptVersionInfo> PublishVersionAsync(string text, string author, string description, string? forkedFrom)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Stored before owners were recorded: the first version's author owns the prompt. Written with the next version.
+        if (state.State.Owner is null && Versions.Count > 0)
+        {
+            state.State.Owner = Versions[0].Author;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task<PromptVersionInfo> PublishVersionAsync(string text, string author, string description, string? forkedFrom) =>
+        (await PublishAsync(new PromptPublication(text, author, description, forkedFrom, MayPublishToAnyPrompt: true))).Version;
+
+    public async Task<PromptPublishResult> PublishAsync(PromptPublication publication)
+    {
+        ArgumentNullException.ThrowIfNull(publication);
+        var (text, author, forkedFrom) = (publication.Text, publication.Author, publication.ForkedFrom);
         if (!PromptNames.IsValid(Name))
         {
             throw new ArgumentException($"'{Name}' is not a valid prompt name: {PromptNames.NameRule}", nameof(text));
@@ -44,11 +69,19 @@ public sealed class PromptGrain(
             throw new ArgumentException("author is required", nameof(author));
         }
 
+        author = author.Trim();
         var latest = Versions.Count > 0 ? Versions[^1] : null;
+        if (latest is not null && state.State.Owner is { } owner && !publication.MayPublishToAnyPrompt
+            && !string.Equals(owner, author, StringComparison.Ordinal))
+        {
+            // Refused before the same-text shortcut too: a non-owner learns nothing new from a 403, and gets no 200.
+            return new PromptPublishResult(PromptPublishOutcome.NotOwner, latest, owner);
+        }
+
         if (latest is not null && string.Equals(latest.Text, text, StringComparison.Ordinal))
         {
             await RegisterAsync(latest);
-            return latest;
+            return new PromptPublishResult(PromptPublishOutcome.Unchanged, latest, state.State.Owner ?? latest.Author);
         }
 
         if (forkedFrom is not null)
@@ -57,8 +90,10 @@ public sealed class PromptGrain(
         }
 
         var version = new PromptVersionInfo(
-            Name, Versions.Count + 1, text, PromptNames.Hash(text), forkedFrom, author.Trim(), time.GetUtcNow(), description?.Trim() ?? "");
+            Name, Versions.Count + 1, text, PromptNames.Hash(text), forkedFrom, author, time.GetUtcNow(), publication.Description?.Trim() ?? "");
+        var first = state.State.Owner is null;
         Versions.Add(version);
+        state.State.Owner ??= author;
         try
         {
             await state.WriteStateAsync();
@@ -67,12 +102,20 @@ public sealed class PromptGrain(
         {
             // GetAsync interleaves, so a version that is not durable must not stay visible.
             Versions.RemoveAt(Versions.Count - 1);
+            if (first)
+            {
+                state.State.Owner = null;
+            }
+
             throw;
         }
 
         await RegisterAsync(version);
-        return version;
+        return new PromptPublishResult(PromptPublishOutcome.Published, version, state.State.Owner);
     }
+
+    public Task<PromptInfo?> GetInfoAsync() =>
+        Task.FromResult(Versions.Count == 0 ? null : new PromptInfo(Name, state.State.Owner ?? Versions[0].Author, Versions.ToList()));
 
     public Task<PromptVersionInfo?> GetAsync(int? version)
     {
@@ -124,7 +167,8 @@ public sealed class PromptGrain(
 
     private Task RegisterAsync(PromptVersionInfo latest) =>
         GrainFactory.GetGrain<IPromptRegistryGrain>(0).RegisterAsync(new PromptSummary(
-            latest.Name, latest.Version, latest.ContentHash, latest.Author, latest.CreatedAt, latest.Description, Versions[0].ForkedFrom));
+            latest.Name, latest.Version, latest.ContentHash, latest.Author, latest.CreatedAt, latest.Description, Versions[0].ForkedFrom,
+            state.State.Owner ?? Versions[0].Author));
 }
 
 /// <summary>Stored summaries of every prompt.</summary>
@@ -139,6 +183,28 @@ public sealed class PromptRegistryState
 public sealed class PromptRegistryGrain(
     [PersistentState("prompt-registry", "store")] IPersistentState<PromptRegistryState> state) : Grain, IPromptRegistryGrain
 {
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var unowned = state.State.Prompts.Values.Where(p => p.Owner is null).ToList();
+        if (unowned.Count == 0)
+        {
+            return;
+        }
+
+        // Summaries stored before owners were recorded: the owner is the author of the prompt's first version.
+        // GetAsync interleaves, so a prompt that is itself waiting to register a new version here still answers.
+        var firsts = await Task.WhenAll(unowned.Select(p => GrainFactory.GetGrain<IPromptGrain>(p.Name).GetAsync(1)));
+        foreach (var (summary, first) in unowned.Zip(firsts))
+        {
+            if (first is not null)
+            {
+                state.State.Prompts[summary.Name] = summary with { Owner = first.Author };
+            }
+        }
+
+        await state.WriteStateAsync();
+    }
+
     public Task RegisterAsync(PromptSummary summary)
     {
         // A late registration of an older version never replaces a newer one.
