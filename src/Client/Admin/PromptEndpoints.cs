@@ -6,7 +6,7 @@ namespace MicroApps.Orleans.Client.Admin;
 
 /// <summary>Body of <c>POST /admin/prompts</c>.</summary>
 /// <param name="Name">Prompt name: 3–60 characters of a-z, 0-9, '-' and '.'.</param>
-/// <param name="Text">The prompt text (required).</param>
+/// <param name="Text">The prompt text; required unless <paramref name="ForkedFrom"/> is given, when it defaults to that version's text.</param>
 /// <param name="Description">What changed or what it is for.</param>
 /// <param name="ForkedFrom">The version this text was forked from, <c>name@version</c>.</param>
 public sealed record PublishPromptBody(string? Name = null, string? Text = null, string? Description = null, string? ForkedFrom = null);
@@ -18,10 +18,14 @@ public sealed record PromptVersionView(string Name, int Version, string Referenc
         new(p.Name, p.Version, p.Reference, p.Text, p.ContentHash, p.ForkedFrom, p.Author, p.CreatedAt, p.Description);
 }
 
-/// <summary>A prompt with its versions (texts included).</summary>
-public sealed record PromptView(string Name, int LatestVersion, IReadOnlyList<PromptVersionView> Versions);
+/// <summary>A prompt with its owner and versions (texts included).</summary>
+public sealed record PromptView(string Name, string Owner, int LatestVersion, IReadOnlyList<PromptVersionView> Versions);
 
-/// <summary>The prompt registry: publish versions, list prompts, read a prompt and one version.</summary>
+/// <summary>
+/// The prompt registry: publish versions, list prompts, read a prompt and one version. Authors publish new versions
+/// only of prompts they own (the prompt grain decides, so it holds under concurrent first publications) and fork any
+/// prompt into a new name; admins publish to any prompt.
+/// </summary>
 internal static class PromptEndpoints
 {
     public const int MaxDescriptionLength = 1000;
@@ -31,10 +35,13 @@ internal static class PromptEndpoints
         admin.MapPost("/prompts", PublishAsync)
             .WithName("PublishPrompt").AllowRoles(AdminRole.Author, AdminRole.Admin)
             .WithSummary("Publishes a prompt version (201), or returns the latest version (200) when its text is identical.")
+            .WithDescription("The author of a prompt's first version owns it. Authors publish only to prompts they own (403 naming the owner otherwise) " +
+                "and fork any prompt into a new name they then own (forkedFrom, text optional); admins publish to any prompt.")
             .Accepts<PublishPromptBody>("application/json")
             .Produces<PromptVersionView>(StatusCodes.Status201Created)
             .Produces<PromptVersionView>(StatusCodes.Status200OK)
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
         admin.MapGet("/prompts", ListAsync)
             .WithName("ListPrompts").AllowRoles(AdminAccess.Everyone).Produces<PromptSummary[]>();
@@ -64,9 +71,13 @@ internal static class PromptEndpoints
             errors["name"] = ["Must be 3–60 characters of lower-case letters, digits, '-' and '.', starting and ending with a letter or digit."];
         }
 
+        var forkedFrom = string.IsNullOrWhiteSpace(body.ForkedFrom) ? null : body.ForkedFrom.Trim();
         if (string.IsNullOrWhiteSpace(body.Text))
         {
-            errors["text"] = ["Required."];
+            if (forkedFrom is null)
+            {
+                errors["text"] = ["Required (it may be left out only with forkedFrom, to copy that version's text)."];
+            }
         }
         else if (body.Text.Length > PromptNames.MaxTextLength)
         {
@@ -79,8 +90,9 @@ internal static class PromptEndpoints
             errors["description"] = [$"At most {MaxDescriptionLength} characters."];
         }
 
-        var forkedFrom = string.IsNullOrWhiteSpace(body.ForkedFrom) ? null : body.ForkedFrom.Trim();
-        if (forkedFrom is not null && !PromptNames.TryParseReference(forkedFrom, out _, out _))
+        var sourceName = "";
+        var sourceVersion = 0;
+        if (forkedFrom is not null && !PromptNames.TryParseReference(forkedFrom, out sourceName, out sourceVersion))
         {
             errors["forkedFrom"] = ["Must name a prompt version as name@version, e.g. summary@2."];
         }
@@ -90,30 +102,52 @@ internal static class PromptEndpoints
             return TypedResults.ValidationProblem(errors, title: "Invalid request");
         }
 
+        var text = body.Text;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            var source = grains.GetGrain<IPromptGrain>(sourceName);
+            var copied = await cluster.RunAsync(_ => new ValueTask<PromptVersionInfo?>(source.GetAsync(sourceVersion)), context.RequestAborted);
+            if (copied is null)
+            {
+                return AdminJson.Invalid("forkedFrom", $"forkedFrom '{forkedFrom}' does not exist in the prompt registry");
+            }
+
+            text = copied.Text;
+        }
+
+        var principal = context.AdminPrincipal();
         var prompt = grains.GetGrain<IPromptGrain>(name);
         var before = await cluster.RunAsync(_ => new ValueTask<PromptVersionInfo?>(prompt.GetAsync(null)), context.RequestAborted);
-        PromptVersionInfo published;
+        PromptPublishResult result;
         try
         {
+            // The grain checks the owner: a check here, before the call, would let two first publications both pass.
             // Safe to retry: publishing the same text again returns the version already published.
-            published = await cluster.RunAsync(
-                _ => new ValueTask<PromptVersionInfo>(prompt.PublishVersionAsync(body.Text!, context.AdminPrincipal().Name, description, forkedFrom)),
-                context.RequestAborted);
+            var publication = new PromptPublication(text, principal.Name, description, forkedFrom, principal.MayPublishToAnyPrompt());
+            result = await cluster.RunAsync(_ => new ValueTask<PromptPublishResult>(prompt.PublishAsync(publication)), context.RequestAborted);
         }
         catch (ArgumentException ex)
         {
             return AdminJson.Invalid(ex.ParamName == "forkedFrom" || ex.Message.Contains("forkedFrom", StringComparison.Ordinal) ? "forkedFrom" : "text", ex.Message);
         }
 
-        var view = PromptVersionView.From(published);
-        if (before is not null && before.Version == published.Version)
+        var published = result.Version;
+        if (result.Outcome == PromptPublishOutcome.NotOwner)
         {
-            return TypedResults.Ok(view);
+            return AdminAccess.NotPromptOwner(principal, name, result.Owner, published.Reference);
+        }
+
+        // "Unchanged" with a version of ours newer than the one we saw: a retried call whose first attempt published it.
+        var ours = result.Outcome == PromptPublishOutcome.Published
+            || (published.Version > (before?.Version ?? 0) && string.Equals(published.Author, principal.Name, StringComparison.Ordinal));
+        if (!ours)
+        {
+            return TypedResults.Ok(PromptVersionView.From(published));
         }
 
         var lineage = published.ForkedFrom is null ? "" : $" (forked from {published.ForkedFrom})";
         await context.AuditAsync(grains, "prompt.published", $"prompt:{published.Reference}", $"sha256 {published.ContentHash}{lineage}: {description}");
-        return TypedResults.Created($"/admin/prompts/{published.Name}/versions/{published.Version}", view);
+        return TypedResults.Created($"/admin/prompts/{published.Name}/versions/{published.Version}", PromptVersionView.From(published));
     }
 
     internal static async Task<IResult> ListAsync(IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
@@ -130,10 +164,10 @@ internal static class PromptEndpoints
         }
 
         var prompt = grains.GetGrain<IPromptGrain>(name);
-        var versions = await cluster.RunAsync(_ => new ValueTask<IReadOnlyList<PromptVersionInfo>>(prompt.ListVersionsAsync()), cancellationToken);
-        return versions.Count == 0
+        var info = await cluster.RunAsync(_ => new ValueTask<PromptInfo?>(prompt.GetInfoAsync()), cancellationToken);
+        return info is null
             ? NotFound($"No prompt is named '{name}'.")
-            : TypedResults.Ok(new PromptView(name, versions[^1].Version, versions.Select(PromptVersionView.From).ToArray()));
+            : TypedResults.Ok(new PromptView(name, info.Owner, info.Versions[^1].Version, info.Versions.Select(PromptVersionView.From).ToArray()));
     }
 
     internal static async Task<IResult> GetVersionAsync(string name, string version, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)

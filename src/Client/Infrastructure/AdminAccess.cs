@@ -98,6 +98,20 @@ public static class AdminAccess
         detail: $"'{principal.Name}' ({principal.RoleName}) may act only on their own apps; app '{appId}' is owned by '{owner}'.",
         statusCode: StatusCodes.Status403Forbidden);
 
+    /// <summary>
+    /// Whether a principal may publish versions of prompts someone else owns: admins only. Authors publish to their
+    /// own prompts and fork others' into new ones.
+    /// </summary>
+    public static bool MayPublishToAnyPrompt(this AdminPrincipal principal) => principal.Role == AdminRole.Admin;
+
+    /// <summary>403 problem details for an author publishing a version of someone else's prompt; names the owner and the way out (a fork).</summary>
+    public static IResult NotPromptOwner(AdminPrincipal principal, string prompt, string owner, string latest) => Results.Problem(
+        title: "Forbidden",
+        detail: $"'{principal.Name}' ({principal.RoleName}) may publish versions only of their own prompts; prompt '{prompt}' is owned by '{owner}'. " +
+            $"Fork it into a new name instead (forkedFrom: \"{latest}\").",
+        statusCode: StatusCodes.Status403Forbidden,
+        extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["owner"] = owner });
+
     /// <summary>Optional request header in which the caller says why they make a change; it is added to the audit reason.</summary>
     public const string ReasonHeader = "X-Audit-Reason";
 
