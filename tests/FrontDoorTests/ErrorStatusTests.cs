@@ -166,6 +166,11 @@ public sealed class ErrorStatusTests(FrontDoorFixture fixture) : NoUnhandledFail
         var error = await OpenAIError.ReadAsync(response);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, error.Status);
         Assert.Equal("request_too_large", error.Code);
+
+        // The unread body leaves the connection unusable: the client is told to drop it, so the next request works.
+        Assert.True(response.Headers.ConnectionClose, "a 413 must carry Connection: close");
+        using var next = await Fixture.Http.GetAsync("health/live");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
     [Fact]

@@ -43,6 +43,12 @@ internal sealed class FrontDoorExceptionHandler(
             case BadHttpRequestException bad:
                 status = bad.StatusCode;
                 code = status == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : "bad_request";
+                if (status == StatusCodes.Status413PayloadTooLarge)
+                {
+                    // The rest of the body is never read: the connection cannot carry another request.
+                    context.Response.Headers.Connection = "close";
+                }
+
                 message = status == StatusCodes.Status413PayloadTooLarge
                     ? $"The request body is larger than the limit of {options.Value.MaxRequestBodyBytes} bytes."
                     : bad.Message;

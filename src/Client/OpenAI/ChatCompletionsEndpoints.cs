@@ -417,9 +417,14 @@ public static class ChatCompletionsEndpoints
             "The platform cluster is unreachable; retry later with the same X-Request-Id.",
             OpenAIErrors.Unavailable, null, "cluster_unavailable", TimeSpan.FromSeconds(options.ClusterUnavailableRetryAfterSeconds));
 
-    private static Task WriteTooLargeAsync(HttpContext context, long maxBytes) =>
-        OpenAIErrors.WriteAsync(context, 413,
+    private static Task WriteTooLargeAsync(HttpContext context, long maxBytes)
+    {
+        // The rest of the body is never read, so the connection cannot carry another request: say so, or a client
+        // that reuses it sees its next request fail with a connection reset.
+        context.Response.Headers.Connection = "close";
+        return OpenAIErrors.WriteAsync(context, 413,
             $"The request body is larger than the limit of {maxBytes} bytes.", OpenAIErrors.InvalidRequest, null, "request_too_large");
+    }
 
     private static void SetGovernanceHeaders(HttpResponse response, GovernedChatResult result)
     {
