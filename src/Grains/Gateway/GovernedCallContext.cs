@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Pii;
 using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Tiers;
 
@@ -68,6 +69,12 @@ public sealed class GovernedCallContext
 
     /// <summary>PII classes found in the messages (class names only); null until the PII scan ran.</summary>
     public IReadOnlyList<string>? PiiFound { get; set; }
+
+    /// <summary>
+    /// The PII scan's findings, one list per entry of <see cref="Messages"/> as the scan saw them, so a redaction
+    /// masks them without scanning again; null until the PII scan ran.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<PiiFinding>>? PiiFindings { get; set; }
 
     /// <summary>The policy decision for this call; null until the policy step ran.</summary>
     public PolicyDecision? Policy { get; set; }

@@ -10,7 +10,10 @@ public sealed class PiiScanStep : IGovernedCallStep
 {
     public ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {
-        var found = PiiScanner.Default.Classes(context.Messages.Select(m => m.Content));
+        // Findings are kept per message: a redact policy masks them without a second scan.
+        var findings = context.Messages.Select(m => PiiScanner.Default.Scan(m.Content)).ToArray();
+        var found = PiiScanner.ClassesOf(findings);
+        context.PiiFindings = findings;
         context.PiiFound = found;
         context.Decisions.Add(found.Count == 0 ? "pii:none" : $"pii:{string.Join(",", found)}");
         return next(context);

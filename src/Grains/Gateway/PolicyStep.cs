@@ -33,7 +33,10 @@ public sealed class PolicyStep(PolicySetCache policies, ModelCatalog catalog, To
 
         if (decision.Redact && context.PiiFound is { Count: > 0 })
         {
-            context.Messages = context.Messages.Select(m => m with { Content = PiiScanner.Default.Redact(m.Content) }).ToArray();
+            var findings = context.PiiFindings;
+            context.Messages = context.Messages
+                .Select((m, i) => m with { Content = findings is null ? PiiScanner.Default.Redact(m.Content) : PiiScanner.Default.Redact(m.Content, findings[i]) })
+                .ToArray();
 
             // The masks are longer than most of what they replace; the budget must reserve for what the model will read.
             context.InputTokens = tokens.CountMessages(context.Messages);

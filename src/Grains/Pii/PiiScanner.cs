@@ -83,24 +83,27 @@ public sealed partial class PiiScanner
     }
 
     /// <summary>The distinct classes found in any of the texts, sorted.</summary>
-    public IReadOnlyList<string> Classes(IEnumerable<string?> texts) =>
-        texts.SelectMany(Scan).Select(f => f.Class).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> Classes(IEnumerable<string?> texts) => ClassesOf(texts.Select(Scan));
+
+    /// <summary>The distinct classes of findings already made (one list per text), sorted.</summary>
+    public static IReadOnlyList<string> ClassesOf(IEnumerable<IReadOnlyList<PiiFinding>> findings) =>
+        findings.SelectMany(f => f).Select(f => f.Class).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Whether the text holds any PII.</summary>
     public bool ContainsPii(string? text) => Scan(text).Count > 0;
 
     /// <summary>The text with every finding replaced by <c>[REDACTED:{class}]</c>.</summary>
-    public string Redact(string? text)
+    public string Redact(string? text) => Redact(text, Scan(text));
+
+    /// <summary>
+    /// The text with the given findings, which <see cref="Scan"/> made of this very text, replaced by
+    /// <c>[REDACTED:{class}]</c>: a caller that has already scanned does not scan again.
+    /// </summary>
+    public string Redact(string? text, IReadOnlyList<PiiFinding> findings)
     {
-        if (string.IsNullOrEmpty(text))
+        if (string.IsNullOrEmpty(text) || findings.Count == 0)
         {
             return text ?? "";
-        }
-
-        var findings = Scan(text);
-        if (findings.Count == 0)
-        {
-            return text;
         }
 
         var builder = new StringBuilder(text.Length);

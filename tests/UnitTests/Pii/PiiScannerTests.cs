@@ -224,6 +224,16 @@ public sealed class PiiScannerTests
     }
 
     [Fact]
+    public void Redact_with_findings_already_made_masks_exactly_those_findings()
+    {
+        const string text = "mail ann@example.com or call (415) 555-0132";
+        var findings = Scanner.Scan(text);
+        Assert.Equal("mail [REDACTED:email] or call [REDACTED:phone]", Scanner.Redact(text, findings));
+        Assert.Equal("mail [REDACTED:email] or call (415) 555-0132", Scanner.Redact(text, [findings[0]]));
+        Assert.Equal([PiiClasses.Email, PiiClasses.Phone], PiiScanner.ClassesOf([findings, findings]));
+    }
+
+    [Fact]
     public void Redact_leaves_text_without_pii_unchanged()
     {
         const string text = "Order ORD-2024-000123 shipped on 2024-03-15 for $1,299.00 (v1.2.3).";
