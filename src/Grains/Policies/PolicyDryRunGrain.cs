@@ -25,7 +25,7 @@ public sealed class PolicyDryRunGrain(PolicySetCache policies, ModelCatalog cata
         }
 
         var m = info.Manifest;
-        var app = new AppProfile(info.AppId, m.Team, m.Audience, m.DataClasses, m.AllowedTiers, m.DefaultTier, info.EffectiveBudgetId, m.PromptVersion, Owner: m.Owner);
+        var app = new AppProfile(info.AppId, m.Team, m.Audience, m.DataClasses, m.AllowedTiers, m.DefaultTier, info.EffectiveBudgetId, Prompts.PromptVersions.Label(m), Owner: m.Owner);
         var messages = request.Messages ?? [];
         var pii = PiiScanner.Default.Classes(messages.Select(t => t.Content));
         var inputTokens = tokens.CountMessages(messages);

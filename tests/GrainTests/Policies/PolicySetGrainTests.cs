@@ -229,6 +229,27 @@ public sealed class PolicySetGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_dry_run_sees_the_prompt_version_a_live_call_sees_for_an_app_with_pinned_prompts()
+    {
+        var appId = NewAppId();
+        var app = fixture.Grains.GetGrain<IMicroAppGrain>(appId);
+        await app.CreateAsync(new AppManifest(
+            "Policy test", "ada@example.org", "finance", Audience.Internal, [], ["standard", "local"], "standard", new AppQuotas(0, 0), "", "v1")
+        {
+            Prompts = [new PromptPin("summary", 3)],
+        });
+        var issued = await app.IssueKeyAsync("test");
+        Assert.True(ApiKeys.TryParse(issued.ApiKey, out _, out var keyId, out var secret));
+        var live = await app.AuthenticateAsync(keyId, secret);
+
+        var result = await fixture.Grains.GetGrain<IPolicyDryRunGrain>(0).DryRunAsync(
+            new PolicyDryRunRequest(appId, "standard", [new ChatTurn("user", "hi")]));
+
+        Assert.Equal("summary@3", live!.PromptVersion);
+        Assert.Equal(live.PromptVersion, result.Facts!.PromptVersion);
+    }
+
+    [Fact]
     public async Task Quotas_of_the_policy_set_reach_admission_and_an_app_override_replaces_the_apps_own()
     {
         var appId = NewAppId();
