@@ -69,21 +69,11 @@ public sealed class MicroAppGrain(
             }
 
             // A retried create may have failed between saving and registering.
-            await GrainFactory.GetGrain<IAppRegistryGrain>(0).RegisterAsync(AppId);
-            return Info();
+            return await RegisteredInfoAsync();
         }
 
         // The admin bootstrap: version 1 is published at once, without gates.
-        var now = time.GetUtcNow();
-        S.Exists = true;
-        S.Lifecycle = AppLifecycle.Active;
-        S.CreatedAt = now;
-        S.Versions.Add(NewVersion(1, manifest, manifest.Owner, VersionState.Published, now));
-        S.PublishedVersion = 1;
-        SyncManifest();
-        await SaveAsync();
-        await GrainFactory.GetGrain<IAppRegistryGrain>(0).RegisterAsync(AppId);
-        return Info();
+        return await CreateFirstVersionAsync(manifest, manifest.Owner, VersionState.Published);
     }
 
     public async Task<AppInfo> UpdateManifestAsync(AppManifest manifest)
@@ -232,17 +222,32 @@ public sealed class MicroAppGrain(
                 throw new InvalidOperationException($"app '{AppId}' already exists; add a version to change it");
             }
 
-            await GrainFactory.GetGrain<IAppRegistryGrain>(0).RegisterAsync(AppId);
-            return Info();
+            return await RegisteredInfoAsync();
         }
 
+        return await CreateFirstVersionAsync(manifest, author, VersionState.Draft);
+    }
+
+    /// <summary>Creates the app with version 1 in <paramref name="state"/> (published or draft), durable and registered.</summary>
+    private async Task<AppInfo> CreateFirstVersionAsync(AppManifest manifest, string author, VersionState state)
+    {
         var now = time.GetUtcNow();
         S.Exists = true;
         S.Lifecycle = AppLifecycle.Active;
         S.CreatedAt = now;
-        S.Versions.Add(NewVersion(1, manifest, author, VersionState.Draft, now));
+        S.Versions.Add(NewVersion(1, manifest, author, state, now));
+        if (state == VersionState.Published)
+        {
+            S.PublishedVersion = 1;
+        }
+
         SyncManifest();
         await SaveAsync();
+        return await RegisteredInfoAsync();
+    }
+
+    private async Task<AppInfo> RegisteredInfoAsync()
+    {
         await GrainFactory.GetGrain<IAppRegistryGrain>(0).RegisterAsync(AppId);
         return Info();
     }
