@@ -23,7 +23,8 @@ public static class MicroAppsGrainsServiceCollectionExtensions
     {
         services.TryAddKeyedSingleton(PlatformClock.Key, TimeProvider.System);
         services.AddOptions<Budgets.BudgetOptions>().Bind(configuration.GetSection(Budgets.BudgetOptions.Section));
-        services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section));
+        services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Governance.PromotionGateOptions>, Governance.PromotionGateOptionsValidator>());
         services.AddOptions<Audit.AuditOptions>().Bind(configuration.GetSection(Audit.AuditOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Audit.AuditOptions>, Audit.AuditOptionsValidator>());
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace MicroApps.Orleans.Governance;
 
 /// <summary>Settings of the promotion gates (section <c>Governance</c>).</summary>
@@ -19,4 +21,16 @@ public sealed class PromotionGateOptions
         RestrictedDataClasses.Where(c => !string.IsNullOrWhiteSpace(c)).Select(c => c.Trim()).ToList() is { Count: > 0 } configured
             ? configured
             : DefaultRestrictedDataClasses;
+}
+
+/// <summary>Stops the silo at start when a promotion gate setting is out of range, naming the setting.</summary>
+public sealed class PromotionGateOptionsValidator : IValidateOptions<PromotionGateOptions>
+{
+    public const int MaxRegressionTestParallelism = 64;
+
+    public ValidateOptionsResult Validate(string? name, PromotionGateOptions options) =>
+        options.RegressionTestParallelism is < 1 or > MaxRegressionTestParallelism
+            ? ValidateOptionsResult.Fail(
+                $"{PromotionGateOptions.Section}:{nameof(PromotionGateOptions.RegressionTestParallelism)} must be between 1 and {MaxRegressionTestParallelism}; it is {options.RegressionTestParallelism}.")
+            : ValidateOptionsResult.Success;
 }
