@@ -61,6 +61,12 @@ public sealed class GovernedCallContext
     /// <summary>The model or tier to resolve: the request's, unless a policy routed the call to another tier.</summary>
     public string? RequestedModel { get; set; }
 
+    /// <summary>
+    /// The catalog's resolution of <see cref="RequestedModel"/> when an earlier step already made it (the policy step,
+    /// unless it routed the call elsewhere); null means the route step resolves it.
+    /// </summary>
+    public ModelResolution? Resolution { get; set; }
+
     /// <summary>True when <see cref="RequestedModel"/> was set by a route or sample policy (the org's choice, not the app's).</summary>
     public bool TierChosenByPolicy { get; set; }
 

@@ -18,7 +18,8 @@ public sealed class PolicyStep(PolicySetCache policies, ModelCatalog catalog, To
     {
         var app = context.App ?? throw new InvalidOperationException("PolicyStep runs after admission.");
         var set = context.PolicySet ??= await policies.GetAsync();
-        var facts = FactsOf(app, context.RequestedModel, context.PiiFound ?? [], context.InputTokens, context.ReservedOutputTokens, StickyKey(context), catalog);
+        var resolution = catalog.Resolve(context.RequestedModel, app.DefaultTier);
+        var facts = FactsOf(app, resolution, context.PiiFound ?? [], context.InputTokens, context.ReservedOutputTokens, StickyKey(context));
         var decision = set.Evaluate(facts);
         context.Policy = decision;
         context.Decisions.Add($"policy:v{decision.PolicyVersion}:{decision.Summary}");
@@ -47,6 +48,11 @@ public sealed class PolicyStep(PolicySetCache policies, ModelCatalog catalog, To
             context.RequestedModel = tier;
             context.TierChosenByPolicy = true;
         }
+        else
+        {
+            // The route step would resolve the same name again.
+            context.Resolution = resolution;
+        }
 
         await next(context);
     }
@@ -60,9 +66,12 @@ public sealed class PolicyStep(PolicySetCache policies, ModelCatalog catalog, To
     /// whether any candidate model is external, tokens (input plus reserved output) and the cost at the
     /// highest-priced candidate.
     /// </summary>
-    public static PolicyFacts FactsOf(AppProfile app, string? requestedModel, IReadOnlyList<string> piiFound, int inputTokens, int reservedOutputTokens, string? stickyKey, ModelCatalog catalog)
+    public static PolicyFacts FactsOf(AppProfile app, string? requestedModel, IReadOnlyList<string> piiFound, int inputTokens, int reservedOutputTokens, string? stickyKey, ModelCatalog catalog) =>
+        FactsOf(app, catalog.Resolve(requestedModel, app.DefaultTier), piiFound, inputTokens, reservedOutputTokens, stickyKey);
+
+    /// <summary>The facts of one request whose model the catalog has already resolved (null: it names nothing).</summary>
+    public static PolicyFacts FactsOf(AppProfile app, ModelResolution? resolution, IReadOnlyList<string> piiFound, int inputTokens, int reservedOutputTokens, string? stickyKey)
     {
-        var resolution = catalog.Resolve(requestedModel, app.DefaultTier);
         decimal? cost = resolution is { Candidates.Count: > 0 }
             ? resolution.Candidates.Max(c => PriceCalculator.Cost(c, inputTokens, reservedOutputTokens))
             : null;

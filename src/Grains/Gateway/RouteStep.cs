@@ -19,7 +19,7 @@ public sealed class RouteStep(IGrainFactory grains, ModelCatalog catalog, IOptio
     {
         var app = context.App ?? throw new InvalidOperationException("RouteStep runs after admission.");
         var requested = context.RequestedModel;
-        var resolution = catalog.Resolve(requested, app.DefaultTier);
+        var resolution = context.Resolution ?? catalog.Resolve(requested, app.DefaultTier);
         if (resolution is null)
         {
             var message = string.IsNullOrWhiteSpace(requested) || string.Equals(requested.Trim(), ModelCatalogOptions.AutoModel, StringComparison.OrdinalIgnoreCase)
