@@ -155,7 +155,7 @@ public sealed class PromotionGrain(
         string? error = null;
         try
         {
-            decision = await GrainFactory.GetGrain<IPolicySetGrain>("default").EvaluateAsync(PolicyGate.FactsOf(AppId, manifest));
+            decision = await GrainFactory.GetGrain<IPolicySetGrain>(PolicySetCache.PolicySetKey).EvaluateAsync(PolicyGate.FactsOf(AppId, manifest));
         }
         catch (Exception ex)
         {
