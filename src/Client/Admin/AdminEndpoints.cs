@@ -310,38 +310,32 @@ public static partial class AdminEndpoints
             return AdminJson.Invalid("label", "At most 100 characters.");
         }
 
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is not { } info)
+        var (app, info, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
         {
-            return AppNotFound(appId);
+            return error;
         }
 
-        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info.Manifest.Owner))
+        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info!.Manifest.Owner))
         {
             return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
 
         // Not retried: a retry after a lost reply would issue a second key; the admin can simply ask again.
-        var issued = await app.IssueKeyAsync(label.Length == 0 ? "default" : label);
+        var issued = await app!.IssueKeyAsync(label.Length == 0 ? "default" : label);
         await context.AuditAsync(grains, "key.issued", $"app:{appId}", $"key {issued.KeyId} labelled '{label}'");
         return TypedResults.Created($"/admin/apps/{appId}/keys/{issued.KeyId}", new IssuedKeyView(issued.KeyId, issued.ApiKey, issued.CreatedAt));
     }
 
     internal static async Task<IResult> RevokeKeyAsync(string appId, string keyId, HttpContext context, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
     {
-        if (!ApiKeys.IsValidAppId(appId))
+        var (app, info, error) = await LoadAppAsync(appId, grains, cluster, cancellationToken);
+        if (error is not null)
         {
-            return InvalidAppId();
+            return error;
         }
 
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        var info = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), cancellationToken);
-        if (info is null)
-        {
-            return AppNotFound(appId);
-        }
-
-        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info.Manifest.Owner))
+        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info!.Manifest.Owner))
         {
             return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
@@ -352,7 +346,7 @@ public static partial class AdminEndpoints
         }
 
         // Revoking is idempotent: revoking a revoked key again changes nothing, and is not audited again.
-        await cluster.RunAsync(_ => new ValueTask<bool>(app.RevokeKeyAsync(keyId)), cancellationToken);
+        await cluster.RunAsync(_ => new ValueTask<bool>(app!.RevokeKeyAsync(keyId)), cancellationToken);
         if (key.RevokedAt is null)
         {
             await context.AuditAsync(grains, "key.revoked", $"app:{appId}", $"key {keyId} labelled '{key.Label}'");
@@ -381,32 +375,27 @@ public static partial class AdminEndpoints
             return errors.ToResult();
         }
 
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is null)
+        var (app, _, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
         {
-            return AppNotFound(appId);
+            return error;
         }
 
-        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetQuotasAsync(quotas!)), context.RequestAborted);
+        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetQuotasAsync(quotas!)), context.RequestAborted);
         await context.AuditAsync(grains, "app.quotas.set", $"app:{appId}", $"requestsPerMinute={quotas!.RequestsPerMinute}, tokensPerDay={quotas.TokensPerDay}");
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
 
     private static async Task<IResult> SetLifecycleAsync(string appId, AppLifecycle lifecycle, IGrainFactory grains, HttpContext context)
     {
-        if (!ApiKeys.IsValidAppId(appId))
-        {
-            return InvalidAppId();
-        }
-
         var cluster = context.RequestServices.GetRequiredService<ClusterCalls>();
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is null)
+        var (app, _, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
         {
-            return AppNotFound(appId);
+            return error;
         }
 
-        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetLifecycleAsync(lifecycle)), context.RequestAborted);
+        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetLifecycleAsync(lifecycle)), context.RequestAborted);
         await context.AuditAsync(grains, lifecycle == AppLifecycle.Suspended ? "app.suspended" : "app.resumed", $"app:{appId}", $"lifecycle set to {lifecycle.ToString().ToLowerInvariant()}");
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
@@ -450,6 +439,23 @@ public static partial class AdminEndpoints
         return snapshot.Configured
             ? TypedResults.Ok(BudgetView.From(snapshot))
             : TypedResults.Problem(title: "Budget not found", detail: $"Budget '{budgetId}' has no limit configured.", statusCode: StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>
+    /// The app in the path, or the problem details to answer instead: 400 naming <c>appId</c> when it is malformed,
+    /// 404 when no app has it. Every endpoint under <c>/admin/apps/{appId}</c> that needs the app starts here.
+    /// </summary>
+    internal static async Task<(IMicroAppGrain? App, AppInfo? Info, IResult? Error)> LoadAppAsync(
+        string appId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
+    {
+        if (!ApiKeys.IsValidAppId(appId))
+        {
+            return (null, null, InvalidAppId());
+        }
+
+        var app = grains.GetGrain<IMicroAppGrain>(appId);
+        var info = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), cancellationToken);
+        return info is null ? (null, null, AppNotFound(appId)) : (app, info, null);
     }
 
     private static async Task<AppView?> LoadViewAsync(IGrainFactory grains, ClusterCalls cluster, string appId, CancellationToken cancellationToken)

@@ -67,7 +67,7 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> AddVersionAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -130,13 +130,13 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> ListVersionsAsync(string appId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
     {
-        var (_, info, error) = await LoadAsync(appId, grains, cluster, cancellationToken);
+        var (_, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, cancellationToken);
         return error ?? TypedResults.Ok((info!.Versions ?? []).Select(VersionView.Summary).ToArray());
     }
 
     internal static async Task<IResult> GetVersionAsync(string appId, int version, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
     {
-        var (app, _, error) = await LoadAsync(appId, grains, cluster, cancellationToken);
+        var (app, _, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, cancellationToken);
         if (error is not null)
         {
             return error;
@@ -160,7 +160,7 @@ internal static class LifecycleEndpoints
             return AdminJson.Invalid("share", $"Must be greater than 0 and at most 1 (got {s}).");
         }
 
-        var (app, _, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, _, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -182,7 +182,7 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> PromoteAsync(string appId, int version, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var (app, before, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, before, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -214,7 +214,7 @@ internal static class LifecycleEndpoints
             return AdminJson.Invalid("reason", "Required: why the release is rolled back (at most 500 characters).");
         }
 
-        var (app, before, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, before, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -240,7 +240,7 @@ internal static class LifecycleEndpoints
     internal static async Task<IResult> SetFlagAsync(string appId, string name, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
         // Ownership first: another author learns nothing about what a valid body would be.
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -292,7 +292,7 @@ internal static class LifecycleEndpoints
             return AdminJson.Invalid("label", "At most 100 characters.");
         }
 
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -322,7 +322,7 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> RetireAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -366,19 +366,6 @@ internal static class LifecycleEndpoints
         title: "Lifecycle change refused",
         detail: $"app '{appId}' is retired; a retired app cannot be suspended or resumed",
         statusCode: StatusCodes.Status409Conflict);
-
-    private static async Task<(IMicroAppGrain? App, AppInfo? Info, IResult? Error)> LoadAsync(
-        string appId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
-    {
-        if (!ApiKeys.IsValidAppId(appId))
-        {
-            return (null, null, AdminEndpoints.InvalidAppId());
-        }
-
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        var info = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), cancellationToken);
-        return info is null ? (null, null, AdminEndpoints.AppNotFound(appId)) : (app, info, null);
-    }
 
     /// <summary>Runs a grain command, turning its refusals into problem details: 409 refused transition, 404 unknown version, 400 bad argument.</summary>
     private static async Task<(T? Value, IResult? Error)> RefusalsAsync<T>(string appId, Func<Task<T>> command)
