@@ -293,9 +293,16 @@ public static partial class AdminEndpoints
 
     internal static async Task<IResult> IssueKeyAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        if (!ApiKeys.IsValidAppId(appId))
+        // Ownership first: another author learns nothing about what a valid body would be.
+        var (app, info, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
         {
-            return InvalidAppId();
+            return error;
+        }
+
+        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info!.Manifest.Owner))
+        {
+            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
 
         var read = await AdminJson.ReadAsync<IssueKeyBody>(context, allowEmpty: true);
@@ -308,17 +315,6 @@ public static partial class AdminEndpoints
         if (label.Length > 100)
         {
             return AdminJson.Invalid("label", "At most 100 characters.");
-        }
-
-        var (app, info, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
 
         // Not retried: a retry after a lost reply would issue a second key; the admin can simply ask again.

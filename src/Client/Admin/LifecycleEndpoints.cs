@@ -280,18 +280,7 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> IssueTestKeyAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var read = await AdminJson.ReadAsync<TestKeyBody>(context, allowEmpty: true);
-        if (read.Error is not null)
-        {
-            return read.Error;
-        }
-
-        var label = read.Value?.Label?.Trim() ?? "";
-        if (label.Length > 100)
-        {
-            return AdminJson.Invalid("label", "At most 100 characters.");
-        }
-
+        // Ownership first: another author learns nothing about what a valid body would be.
         var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
@@ -302,6 +291,18 @@ internal static class LifecycleEndpoints
         if (!principal.MayActOnApp(info!.Manifest.Owner))
         {
             return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
+        }
+
+        var read = await AdminJson.ReadAsync<TestKeyBody>(context, allowEmpty: true);
+        if (read.Error is not null)
+        {
+            return read.Error;
+        }
+
+        var label = read.Value?.Label?.Trim() ?? "";
+        if (label.Length > 100)
+        {
+            return AdminJson.Invalid("label", "At most 100 characters.");
         }
 
         var pinned = read.Value?.Version;
