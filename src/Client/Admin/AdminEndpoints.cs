@@ -53,11 +53,11 @@ public static partial class AdminEndpoints
             .Produces<AppView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/suspend", (string appId, IGrainFactory grains, HttpContext context) =>
-                LifecycleEndpoints.UnlessRetiredAsync(appId, grains, context, () => SetLifecycleAsync(appId, AppLifecycle.Suspended, grains, context)))
+                SetLifecycleAsync(appId, AppLifecycle.Suspended, grains, context))
             .WithName("SuspendApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/resume", (string appId, IGrainFactory grains, HttpContext context) =>
-                LifecycleEndpoints.UnlessRetiredAsync(appId, grains, context, () => SetLifecycleAsync(appId, AppLifecycle.Active, grains, context)))
+                SetLifecycleAsync(appId, AppLifecycle.Active, grains, context))
             .WithName("ResumeApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPut("/budgets/{budgetId}", ConfigureBudgetAsync)
@@ -385,13 +385,28 @@ public static partial class AdminEndpoints
     private static async Task<IResult> SetLifecycleAsync(string appId, AppLifecycle lifecycle, IGrainFactory grains, HttpContext context)
     {
         var cluster = context.RequestServices.GetRequiredService<ClusterCalls>();
-        var (app, _, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, info, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
         }
 
-        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetLifecycleAsync(lifecycle)), context.RequestAborted);
+        if (info!.Lifecycle == AppLifecycle.Retired)
+        {
+            return LifecycleEndpoints.RetiredConflict(appId);
+        }
+
+        AppInfo updated;
+        try
+        {
+            updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetLifecycleAsync(lifecycle)), context.RequestAborted);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Retired between the load above and the change.
+            return TypedResults.Problem(title: "Lifecycle change refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
+        }
+
         await context.AuditAsync(grains, lifecycle == AppLifecycle.Suspended ? "app.suspended" : "app.resumed", $"app:{appId}", $"lifecycle set to {lifecycle.ToString().ToLowerInvariant()}");
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }

@@ -340,30 +340,7 @@ internal static class LifecycleEndpoints
     }
 
     /// <summary>Suspend and resume: a retired app stays retired, so both are refused with 409.</summary>
-    internal static async Task<IResult> UnlessRetiredAsync(string appId, IGrainFactory grains, HttpContext context, Func<Task<IResult>> change)
-    {
-        if (ApiKeys.IsValidAppId(appId))
-        {
-            var cluster = context.RequestServices.GetRequiredService<ClusterCalls>();
-            var app = grains.GetGrain<IMicroAppGrain>(appId);
-            if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is { Lifecycle: AppLifecycle.Retired })
-            {
-                return RetiredConflict(appId);
-            }
-        }
-
-        try
-        {
-            return await change();
-        }
-        catch (InvalidOperationException ex)
-        {
-            // Retired between the check above and the change.
-            return TypedResults.Problem(title: "Lifecycle change refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
-        }
-    }
-
-    private static IResult RetiredConflict(string appId) => TypedResults.Problem(
+    internal static IResult RetiredConflict(string appId) => TypedResults.Problem(
         title: "Lifecycle change refused",
         detail: $"app '{appId}' is retired; a retired app cannot be suspended or resumed",
         statusCode: StatusCodes.Status409Conflict);
