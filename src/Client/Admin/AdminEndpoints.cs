@@ -177,6 +177,12 @@ public static partial class AdminEndpoints
             ? await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budgetGrain.GetAsync()), context.RequestAborted)
             : await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budgetGrain.ConfigureAsync(budget)), context.RequestAborted);
 
+        if (budget is not null)
+        {
+            // A budget change like PUT /admin/budgets/{id}, so it is audited the same way, also on a repeated create.
+            await context.AuditAsync(grains, "budget.configured", $"budget:{created.EffectiveBudgetId}", BudgetReason(budget));
+        }
+
         var view = AppView.From(created, snapshot);
         if (existing is not null)
         {
@@ -433,8 +439,7 @@ public static partial class AdminEndpoints
 
         var budget = grains.GetGrain<IBudgetGrain>(budgetId);
         var snapshot = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budget.ConfigureAsync(settings!)), context.RequestAborted);
-        await context.AuditAsync(grains, "budget.configured", $"budget:{budgetId}",
-            $"limitUsd={settings!.LimitUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}, period={settings.Period.ToString().ToLowerInvariant()}");
+        await context.AuditAsync(grains, "budget.configured", $"budget:{budgetId}", BudgetReason(settings!));
         return TypedResults.Ok(BudgetView.From(snapshot));
     }
 
@@ -527,6 +532,9 @@ public static partial class AdminEndpoints
 
         return errors.Any ? null : new BudgetSettings(body.LimitUsd!.Value, period);
     }
+
+    private static string BudgetReason(BudgetSettings settings) =>
+        $"limitUsd={settings.LimitUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}, period={settings.Period.ToString().ToLowerInvariant()}";
 
     private static bool TryParseAudience(string value, out Audience audience)
     {
