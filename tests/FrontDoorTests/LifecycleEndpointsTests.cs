@@ -270,6 +270,36 @@ public sealed class LifecycleEndpointsTests(FrontDoorFixture fixture) : NoUnhand
     }
 
     [Fact]
+    public async Task An_author_cannot_change_an_already_configured_budget_by_creating_an_app()
+    {
+        var budgetId = $"team:{FrontDoorFixture.NewAppId("shared")}";
+        await OkAsync(HttpMethod.Put, $"admin/budgets/{budgetId}", new { limitUsd = 5m, period = "day" });
+
+        object Body(object? budget) => new
+        {
+            appId = FrontDoorFixture.NewAppId("lc"),
+            name = "Shares a team budget",
+            owner = FrontDoorFixture.AuthorName,
+            team = "lifecycle-tests",
+            allowedTiers = new[] { "local" },
+            budgetId,
+            budget,
+        };
+
+        using (var refused = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", Body(new { limitUsd = 1000m, period = "day" }), FrontDoorFixture.AuthorToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains(budgetId, (await JsonAsync(refused)).GetProperty("detail").GetString());
+        }
+
+        var budget = await OkAsync(HttpMethod.Get, $"admin/budgets/{budgetId}");
+        Assert.Equal(5m, budget.GetProperty("limitUsd").GetDecimal());
+
+        // Joining the shared budget without changing it is the author's to do.
+        await OkAsync(HttpMethod.Post, "admin/apps", Body(null), FrontDoorFixture.AuthorToken, HttpStatusCode.Created);
+    }
+
+    [Fact]
     public async Task Key_endpoints_refuse_another_author_before_looking_at_the_body()
     {
         var appId = FrontDoorFixture.NewAppId("lc");

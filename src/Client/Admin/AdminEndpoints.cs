@@ -145,6 +145,21 @@ public static partial class AdminEndpoints
                 statusCode: StatusCodes.Status403Forbidden);
         }
 
+        // Changing a budget is for admins (PUT /admin/budgets is admin-only): an author may give a budget only to one
+        // nobody has configured yet, such as their new app's own, not raise a team budget that other apps share.
+        if (budget is not null && principal.Role != AdminRole.Admin)
+        {
+            var budgetId = AppManifestRules.EffectiveBudgetId(appId, manifest);
+            var current = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(grains.GetGrain<IBudgetGrain>(budgetId).GetAsync()), context.RequestAborted);
+            if (current.Configured && (current.LimitUsd != budget.LimitUsd || current.Period != budget.Period))
+            {
+                return Results.Problem(
+                    title: "Forbidden",
+                    detail: $"'{principal.Name}' ({principal.RoleName}) may not change budget '{budgetId}', which is already configured; leave 'budget' out, or ask an admin (PUT /admin/budgets/{budgetId}).",
+                    statusCode: StatusCodes.Status403Forbidden);
+            }
+        }
+
         var app = grains.GetGrain<IMicroAppGrain>(appId);
         var existing = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted);
         if (existing is not null && !AppManifestRules.SameManifest(existing.Manifest, manifest))
