@@ -315,15 +315,10 @@ public static partial class AdminEndpoints
     internal static async Task<IResult> IssueKeyAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
         // Ownership first: another author learns nothing about what a valid body would be.
-        var (app, info, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, _, error) = await LoadOwnedAppAsync(appId, context, grains, cluster);
         if (error is not null)
         {
             return error;
-        }
-
-        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
 
         var read = await AdminJson.ReadAsync<IssueKeyBody>(context, allowEmpty: true);
@@ -346,18 +341,13 @@ public static partial class AdminEndpoints
 
     internal static async Task<IResult> RevokeKeyAsync(string appId, string keyId, HttpContext context, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
     {
-        var (app, info, error) = await LoadAppAsync(appId, grains, cluster, cancellationToken);
+        var (app, info, error) = await LoadOwnedAppAsync(appId, context, grains, cluster);
         if (error is not null)
         {
             return error;
         }
 
-        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
-        }
-
-        if (info.Keys.FirstOrDefault(k => k.KeyId == keyId) is not { } key)
+        if (info!.Keys.FirstOrDefault(k => k.KeyId == keyId) is not { } key)
         {
             return TypedResults.Problem(title: "Key not found", detail: $"App '{appId}' has no key '{keyId}'.", statusCode: StatusCodes.Status404NotFound);
         }
@@ -487,6 +477,22 @@ public static partial class AdminEndpoints
         var app = grains.GetGrain<IMicroAppGrain>(appId);
         var info = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), cancellationToken);
         return info is null ? (null, null, AppNotFound(appId)) : (app, info, null);
+    }
+
+    /// <summary>
+    /// <see cref="LoadAppAsync"/>, then 403 unless the caller may act on the app (authors only on their own): the start
+    /// of every change an author may make to an app, before its body is read.
+    /// </summary>
+    internal static async Task<(IMicroAppGrain? App, AppInfo? Info, IResult? Error)> LoadOwnedAppAsync(
+        string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var loaded = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        if (loaded.Error is null && context.AdminPrincipal() is var principal && !principal.MayActOnApp(loaded.Info!.Manifest.Owner))
+        {
+            return (null, null, AdminAccess.NotOwner(principal, appId, loaded.Info.Manifest.Owner));
+        }
+
+        return loaded;
     }
 
     private static async Task<AppView?> LoadViewAsync(IGrainFactory grains, ClusterCalls cluster, string appId, CancellationToken cancellationToken)

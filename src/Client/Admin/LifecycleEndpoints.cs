@@ -67,17 +67,13 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> AddVersionAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, info, error) = await AdminEndpoints.LoadOwnedAppAsync(appId, context, grains, cluster);
         if (error is not null)
         {
             return error;
         }
 
         var principal = context.AdminPrincipal();
-        if (!principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
-        }
 
         var read = await AdminJson.ReadAsync<CreateAppBody>(context, allowEmpty: true);
         if (read.Error is not null)
@@ -97,7 +93,7 @@ internal static class LifecycleEndpoints
             errors.Add(body.InitialState is not null ? "initialState" : "budget", "Not part of a version: a new version is always a draft, and the budget belongs to the app.");
         }
 
-        var manifest = AdminEndpoints.BuildManifest(body, info.Manifest, principal, errors);
+        var manifest = AdminEndpoints.BuildManifest(body, info!.Manifest, principal, errors);
         if (manifest is not null)
         {
             foreach (var (field, message) in AppManifestRules.Validate(appId, manifest))
@@ -240,16 +236,10 @@ internal static class LifecycleEndpoints
     internal static async Task<IResult> SetFlagAsync(string appId, string name, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
         // Ownership first: another author learns nothing about what a valid body would be.
-        var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, _, error) = await AdminEndpoints.LoadOwnedAppAsync(appId, context, grains, cluster);
         if (error is not null)
         {
             return error;
-        }
-
-        var principal = context.AdminPrincipal();
-        if (!principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
 
         if (!FeatureFlags.IsValidName(name))
@@ -281,17 +271,13 @@ internal static class LifecycleEndpoints
     internal static async Task<IResult> IssueTestKeyAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
         // Ownership first: another author learns nothing about what a valid body would be.
-        var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, _, error) = await AdminEndpoints.LoadOwnedAppAsync(appId, context, grains, cluster);
         if (error is not null)
         {
             return error;
         }
 
         var principal = context.AdminPrincipal();
-        if (!principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
-        }
 
         var read = await AdminJson.ReadAsync<TestKeyBody>(context, allowEmpty: true);
         if (read.Error is not null)
