@@ -52,6 +52,18 @@ public sealed class AdminAuditTests(FrontDoorFixture fixture)
     }
 
     [Fact]
+    public async Task Creating_an_app_with_a_budget_audits_the_budget_change()
+    {
+        var appId = FrontDoorFixture.NewAppId("newbudget");
+        await fixture.CreateAppWithKeyAsync(appId, budgetLimitUsd: 42m);
+
+        var entry = Assert.Single(await QueryAsync($"target=budget:app:{appId}"));
+        Assert.Equal("budget.configured", entry.GetProperty("action").GetString());
+        Assert.Equal("admin", entry.GetProperty("actor").GetString());
+        Assert.Equal("limitUsd=42, period=day", entry.GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public async Task The_callers_reason_header_is_recorded_with_the_change()
     {
         var budgetId = $"team:{FrontDoorFixture.NewAppId("why")}";

@@ -270,6 +270,58 @@ public sealed class LifecycleEndpointsTests(FrontDoorFixture fixture) : NoUnhand
     }
 
     [Fact]
+    public async Task An_author_cannot_change_an_already_configured_budget_by_creating_an_app()
+    {
+        var budgetId = $"team:{FrontDoorFixture.NewAppId("shared")}";
+        await OkAsync(HttpMethod.Put, $"admin/budgets/{budgetId}", new { limitUsd = 5m, period = "day" });
+
+        object Body(object? budget) => new
+        {
+            appId = FrontDoorFixture.NewAppId("lc"),
+            name = "Shares a team budget",
+            owner = FrontDoorFixture.AuthorName,
+            team = "lifecycle-tests",
+            allowedTiers = new[] { "local" },
+            budgetId,
+            budget,
+        };
+
+        using (var refused = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", Body(new { limitUsd = 1000m, period = "day" }), FrontDoorFixture.AuthorToken))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains(budgetId, (await JsonAsync(refused)).GetProperty("detail").GetString());
+        }
+
+        var budget = await OkAsync(HttpMethod.Get, $"admin/budgets/{budgetId}");
+        Assert.Equal(5m, budget.GetProperty("limitUsd").GetDecimal());
+
+        // Joining the shared budget without changing it is the author's to do.
+        await OkAsync(HttpMethod.Post, "admin/apps", Body(null), FrontDoorFixture.AuthorToken, HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task Key_endpoints_refuse_another_author_before_looking_at_the_body()
+    {
+        var appId = FrontDoorFixture.NewAppId("lc");
+        await OkAsync(HttpMethod.Post, "admin/apps", App(appId, owner: FrontDoorFixture.AuthorName), FrontDoorFixture.AuthorToken, HttpStatusCode.Created);
+
+        // A label too long for either endpoint: the owner check must answer first, naming the owner, not the label.
+        var tooLong = new { label = new string('x', 101) };
+        foreach (var path in new[] { $"admin/apps/{appId}/keys", $"admin/apps/{appId}/test-keys" })
+        {
+            using (var notOwner = await Fixture.AdminAsync(HttpMethod.Post, path, tooLong, FrontDoorFixture.OtherAuthorToken))
+            {
+                Assert.Equal(HttpStatusCode.Forbidden, notOwner.StatusCode);
+                Assert.Contains(FrontDoorFixture.AuthorName, await notOwner.Content.ReadAsStringAsync());
+            }
+
+            using var owner = await Fixture.AdminAsync(HttpMethod.Post, path, tooLong, FrontDoorFixture.AuthorToken);
+            Assert.Equal(HttpStatusCode.BadRequest, owner.StatusCode);
+            Assert.True((await JsonAsync(owner)).GetProperty("errors").TryGetProperty("label", out _));
+        }
+    }
+
+    [Fact]
     public async Task A_retired_app_refuses_its_keys_and_cannot_be_resumed()
     {
         var appId = FrontDoorFixture.NewAppId("lc");

@@ -53,11 +53,11 @@ public static partial class AdminEndpoints
             .Produces<AppView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/suspend", (string appId, IGrainFactory grains, HttpContext context) =>
-                LifecycleEndpoints.UnlessRetiredAsync(appId, grains, context, () => SetLifecycleAsync(appId, AppLifecycle.Suspended, grains, context)))
+                SetLifecycleAsync(appId, AppLifecycle.Suspended, grains, context))
             .WithName("SuspendApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPost("/apps/{appId}/resume", (string appId, IGrainFactory grains, HttpContext context) =>
-                LifecycleEndpoints.UnlessRetiredAsync(appId, grains, context, () => SetLifecycleAsync(appId, AppLifecycle.Active, grains, context)))
+                SetLifecycleAsync(appId, AppLifecycle.Active, grains, context))
             .WithName("ResumeApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         admin.MapPut("/budgets/{budgetId}", ConfigureBudgetAsync)
@@ -145,6 +145,21 @@ public static partial class AdminEndpoints
                 statusCode: StatusCodes.Status403Forbidden);
         }
 
+        // Changing a budget is for admins (PUT /admin/budgets is admin-only): an author may give a budget only to one
+        // nobody has configured yet, such as their new app's own, not raise a team budget that other apps share.
+        if (budget is not null && principal.Role != AdminRole.Admin)
+        {
+            var budgetId = AppManifestRules.EffectiveBudgetId(appId, manifest);
+            var current = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(grains.GetGrain<IBudgetGrain>(budgetId).GetAsync()), context.RequestAborted);
+            if (current.Configured && (current.LimitUsd != budget.LimitUsd || current.Period != budget.Period))
+            {
+                return Results.Problem(
+                    title: "Forbidden",
+                    detail: $"'{principal.Name}' ({principal.RoleName}) may not change budget '{budgetId}', which is already configured; leave 'budget' out, or ask an admin (PUT /admin/budgets/{budgetId}).",
+                    statusCode: StatusCodes.Status403Forbidden);
+            }
+        }
+
         var app = grains.GetGrain<IMicroAppGrain>(appId);
         var existing = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted);
         if (existing is not null && !AppManifestRules.SameManifest(existing.Manifest, manifest))
@@ -176,6 +191,12 @@ public static partial class AdminEndpoints
         var snapshot = budget is null
             ? await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budgetGrain.GetAsync()), context.RequestAborted)
             : await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budgetGrain.ConfigureAsync(budget)), context.RequestAborted);
+
+        if (budget is not null)
+        {
+            // A budget change like PUT /admin/budgets/{id}, so it is audited the same way, also on a repeated create.
+            await context.AuditAsync(grains, "budget.configured", $"budget:{created.EffectiveBudgetId}", BudgetReason(budget));
+        }
 
         var view = AppView.From(created, snapshot);
         if (existing is not null)
@@ -293,9 +314,11 @@ public static partial class AdminEndpoints
 
     internal static async Task<IResult> IssueKeyAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        if (!ApiKeys.IsValidAppId(appId))
+        // Ownership first: another author learns nothing about what a valid body would be.
+        var (app, _, error) = await LoadOwnedAppAsync(appId, context, grains, cluster);
+        if (error is not null)
         {
-            return InvalidAppId();
+            return error;
         }
 
         var read = await AdminJson.ReadAsync<IssueKeyBody>(context, allowEmpty: true);
@@ -310,49 +333,27 @@ public static partial class AdminEndpoints
             return AdminJson.Invalid("label", "At most 100 characters.");
         }
 
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is not { } info)
-        {
-            return AppNotFound(appId);
-        }
-
-        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
-        }
-
         // Not retried: a retry after a lost reply would issue a second key; the admin can simply ask again.
-        var issued = await app.IssueKeyAsync(label.Length == 0 ? "default" : label);
+        var issued = await app!.IssueKeyAsync(label.Length == 0 ? "default" : label);
         await context.AuditAsync(grains, "key.issued", $"app:{appId}", $"key {issued.KeyId} labelled '{label}'");
         return TypedResults.Created($"/admin/apps/{appId}/keys/{issued.KeyId}", new IssuedKeyView(issued.KeyId, issued.ApiKey, issued.CreatedAt));
     }
 
     internal static async Task<IResult> RevokeKeyAsync(string appId, string keyId, HttpContext context, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
     {
-        if (!ApiKeys.IsValidAppId(appId))
+        var (app, info, error) = await LoadOwnedAppAsync(appId, context, grains, cluster);
+        if (error is not null)
         {
-            return InvalidAppId();
+            return error;
         }
 
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        var info = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), cancellationToken);
-        if (info is null)
-        {
-            return AppNotFound(appId);
-        }
-
-        if (context.AdminPrincipal() is var principal && !principal.MayActOnApp(info.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
-        }
-
-        if (info.Keys.FirstOrDefault(k => k.KeyId == keyId) is not { } key)
+        if (info!.Keys.FirstOrDefault(k => k.KeyId == keyId) is not { } key)
         {
             return TypedResults.Problem(title: "Key not found", detail: $"App '{appId}' has no key '{keyId}'.", statusCode: StatusCodes.Status404NotFound);
         }
 
         // Revoking is idempotent: revoking a revoked key again changes nothing, and is not audited again.
-        await cluster.RunAsync(_ => new ValueTask<bool>(app.RevokeKeyAsync(keyId)), cancellationToken);
+        await cluster.RunAsync(_ => new ValueTask<bool>(app!.RevokeKeyAsync(keyId)), cancellationToken);
         if (key.RevokedAt is null)
         {
             await context.AuditAsync(grains, "key.revoked", $"app:{appId}", $"key {keyId} labelled '{key.Label}'");
@@ -381,32 +382,42 @@ public static partial class AdminEndpoints
             return errors.ToResult();
         }
 
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is null)
+        var (app, _, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
         {
-            return AppNotFound(appId);
+            return error;
         }
 
-        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetQuotasAsync(quotas!)), context.RequestAborted);
+        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetQuotasAsync(quotas!)), context.RequestAborted);
         await context.AuditAsync(grains, "app.quotas.set", $"app:{appId}", $"requestsPerMinute={quotas!.RequestsPerMinute}, tokensPerDay={quotas.TokensPerDay}");
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
 
     private static async Task<IResult> SetLifecycleAsync(string appId, AppLifecycle lifecycle, IGrainFactory grains, HttpContext context)
     {
-        if (!ApiKeys.IsValidAppId(appId))
-        {
-            return InvalidAppId();
-        }
-
         var cluster = context.RequestServices.GetRequiredService<ClusterCalls>();
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is null)
+        var (app, info, error) = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        if (error is not null)
         {
-            return AppNotFound(appId);
+            return error;
         }
 
-        var updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app.SetLifecycleAsync(lifecycle)), context.RequestAborted);
+        if (info!.Lifecycle == AppLifecycle.Retired)
+        {
+            return LifecycleEndpoints.RetiredConflict(appId);
+        }
+
+        AppInfo updated;
+        try
+        {
+            updated = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetLifecycleAsync(lifecycle)), context.RequestAborted);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Retired between the load above and the change.
+            return TypedResults.Problem(title: "Lifecycle change refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
+        }
+
         await context.AuditAsync(grains, lifecycle == AppLifecycle.Suspended ? "app.suspended" : "app.resumed", $"app:{appId}", $"lifecycle set to {lifecycle.ToString().ToLowerInvariant()}");
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
@@ -433,8 +444,7 @@ public static partial class AdminEndpoints
 
         var budget = grains.GetGrain<IBudgetGrain>(budgetId);
         var snapshot = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budget.ConfigureAsync(settings!)), context.RequestAborted);
-        await context.AuditAsync(grains, "budget.configured", $"budget:{budgetId}",
-            $"limitUsd={settings!.LimitUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}, period={settings.Period.ToString().ToLowerInvariant()}");
+        await context.AuditAsync(grains, "budget.configured", $"budget:{budgetId}", BudgetReason(settings!));
         return TypedResults.Ok(BudgetView.From(snapshot));
     }
 
@@ -450,6 +460,39 @@ public static partial class AdminEndpoints
         return snapshot.Configured
             ? TypedResults.Ok(BudgetView.From(snapshot))
             : TypedResults.Problem(title: "Budget not found", detail: $"Budget '{budgetId}' has no limit configured.", statusCode: StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>
+    /// The app in the path, or the problem details to answer instead: 400 naming <c>appId</c> when it is malformed,
+    /// 404 when no app has it. Every endpoint under <c>/admin/apps/{appId}</c> that needs the app starts here.
+    /// </summary>
+    internal static async Task<(IMicroAppGrain? App, AppInfo? Info, IResult? Error)> LoadAppAsync(
+        string appId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
+    {
+        if (!ApiKeys.IsValidAppId(appId))
+        {
+            return (null, null, InvalidAppId());
+        }
+
+        var app = grains.GetGrain<IMicroAppGrain>(appId);
+        var info = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), cancellationToken);
+        return info is null ? (null, null, AppNotFound(appId)) : (app, info, null);
+    }
+
+    /// <summary>
+    /// <see cref="LoadAppAsync"/>, then 403 unless the caller may act on the app (authors only on their own): the start
+    /// of every change an author may make to an app, before its body is read.
+    /// </summary>
+    internal static async Task<(IMicroAppGrain? App, AppInfo? Info, IResult? Error)> LoadOwnedAppAsync(
+        string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var loaded = await LoadAppAsync(appId, grains, cluster, context.RequestAborted);
+        if (loaded.Error is null && context.AdminPrincipal() is var principal && !principal.MayActOnApp(loaded.Info!.Manifest.Owner))
+        {
+            return (null, null, AdminAccess.NotOwner(principal, appId, loaded.Info.Manifest.Owner));
+        }
+
+        return loaded;
     }
 
     private static async Task<AppView?> LoadViewAsync(IGrainFactory grains, ClusterCalls cluster, string appId, CancellationToken cancellationToken)
@@ -510,6 +553,9 @@ public static partial class AdminEndpoints
 
         return errors.Any ? null : new BudgetSettings(body.LimitUsd!.Value, period);
     }
+
+    private static string BudgetReason(BudgetSettings settings) =>
+        $"limitUsd={settings.LimitUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}, period={settings.Period.ToString().ToLowerInvariant()}";
 
     private static bool TryParseAudience(string value, out Audience audience)
     {

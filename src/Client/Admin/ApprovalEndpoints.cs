@@ -222,7 +222,7 @@ internal static class ApprovalEndpoints
     {
         if (!ApiKeys.IsValidAppId(appId))
         {
-            return new(null, null, 0, AdminJson.Invalid("appId", "Must be 3–40 characters of lower-case letters, digits and '-', not starting or ending with '-'."));
+            return new(null, null, 0, AdminEndpoints.InvalidAppId());
         }
 
         if (!int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)

@@ -67,17 +67,13 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> AddVersionAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, info, error) = await AdminEndpoints.LoadOwnedAppAsync(appId, context, grains, cluster);
         if (error is not null)
         {
             return error;
         }
 
         var principal = context.AdminPrincipal();
-        if (!principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
-        }
 
         var read = await AdminJson.ReadAsync<CreateAppBody>(context, allowEmpty: true);
         if (read.Error is not null)
@@ -97,7 +93,7 @@ internal static class LifecycleEndpoints
             errors.Add(body.InitialState is not null ? "initialState" : "budget", "Not part of a version: a new version is always a draft, and the budget belongs to the app.");
         }
 
-        var manifest = AdminEndpoints.BuildManifest(body, info.Manifest, principal, errors);
+        var manifest = AdminEndpoints.BuildManifest(body, info!.Manifest, principal, errors);
         if (manifest is not null)
         {
             foreach (var (field, message) in AppManifestRules.Validate(appId, manifest))
@@ -130,13 +126,13 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> ListVersionsAsync(string appId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
     {
-        var (_, info, error) = await LoadAsync(appId, grains, cluster, cancellationToken);
+        var (_, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, cancellationToken);
         return error ?? TypedResults.Ok((info!.Versions ?? []).Select(VersionView.Summary).ToArray());
     }
 
     internal static async Task<IResult> GetVersionAsync(string appId, int version, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
     {
-        var (app, _, error) = await LoadAsync(appId, grains, cluster, cancellationToken);
+        var (app, _, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, cancellationToken);
         if (error is not null)
         {
             return error;
@@ -160,7 +156,7 @@ internal static class LifecycleEndpoints
             return AdminJson.Invalid("share", $"Must be greater than 0 and at most 1 (got {s}).");
         }
 
-        var (app, _, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, _, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -182,7 +178,7 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> PromoteAsync(string appId, int version, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var (app, before, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, before, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -214,7 +210,7 @@ internal static class LifecycleEndpoints
             return AdminJson.Invalid("reason", "Required: why the release is rolled back (at most 500 characters).");
         }
 
-        var (app, before, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, before, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -240,16 +236,10 @@ internal static class LifecycleEndpoints
     internal static async Task<IResult> SetFlagAsync(string appId, string name, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
         // Ownership first: another author learns nothing about what a valid body would be.
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, _, error) = await AdminEndpoints.LoadOwnedAppAsync(appId, context, grains, cluster);
         if (error is not null)
         {
             return error;
-        }
-
-        var principal = context.AdminPrincipal();
-        if (!principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
 
         if (!FeatureFlags.IsValidName(name))
@@ -280,6 +270,15 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> IssueTestKeyAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
+        // Ownership first: another author learns nothing about what a valid body would be.
+        var (app, _, error) = await AdminEndpoints.LoadOwnedAppAsync(appId, context, grains, cluster);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var principal = context.AdminPrincipal();
+
         var read = await AdminJson.ReadAsync<TestKeyBody>(context, allowEmpty: true);
         if (read.Error is not null)
         {
@@ -290,18 +289,6 @@ internal static class LifecycleEndpoints
         if (label.Length > 100)
         {
             return AdminJson.Invalid("label", "At most 100 characters.");
-        }
-
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
-        if (error is not null)
-        {
-            return error;
-        }
-
-        var principal = context.AdminPrincipal();
-        if (!principal.MayActOnApp(info!.Manifest.Owner))
-        {
-            return AdminAccess.NotOwner(principal, appId, info.Manifest.Owner);
         }
 
         var pinned = read.Value?.Version;
@@ -322,7 +309,7 @@ internal static class LifecycleEndpoints
 
     internal static async Task<IResult> RetireAsync(string appId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var (app, info, error) = await LoadAsync(appId, grains, cluster, context.RequestAborted);
+        var (app, info, error) = await AdminEndpoints.LoadAppAsync(appId, grains, cluster, context.RequestAborted);
         if (error is not null)
         {
             return error;
@@ -339,46 +326,10 @@ internal static class LifecycleEndpoints
     }
 
     /// <summary>Suspend and resume: a retired app stays retired, so both are refused with 409.</summary>
-    internal static async Task<IResult> UnlessRetiredAsync(string appId, IGrainFactory grains, HttpContext context, Func<Task<IResult>> change)
-    {
-        if (ApiKeys.IsValidAppId(appId))
-        {
-            var cluster = context.RequestServices.GetRequiredService<ClusterCalls>();
-            var app = grains.GetGrain<IMicroAppGrain>(appId);
-            if (await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), context.RequestAborted) is { Lifecycle: AppLifecycle.Retired })
-            {
-                return RetiredConflict(appId);
-            }
-        }
-
-        try
-        {
-            return await change();
-        }
-        catch (InvalidOperationException ex)
-        {
-            // Retired between the check above and the change.
-            return TypedResults.Problem(title: "Lifecycle change refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
-        }
-    }
-
-    private static IResult RetiredConflict(string appId) => TypedResults.Problem(
+    internal static IResult RetiredConflict(string appId) => TypedResults.Problem(
         title: "Lifecycle change refused",
         detail: $"app '{appId}' is retired; a retired app cannot be suspended or resumed",
         statusCode: StatusCodes.Status409Conflict);
-
-    private static async Task<(IMicroAppGrain? App, AppInfo? Info, IResult? Error)> LoadAsync(
-        string appId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
-    {
-        if (!ApiKeys.IsValidAppId(appId))
-        {
-            return (null, null, AdminEndpoints.InvalidAppId());
-        }
-
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        var info = await cluster.RunAsync(_ => new ValueTask<AppInfo?>(app.GetAsync()), cancellationToken);
-        return info is null ? (null, null, AdminEndpoints.AppNotFound(appId)) : (app, info, null);
-    }
 
     /// <summary>Runs a grain command, turning its refusals into problem details: 409 refused transition, 404 unknown version, 400 bad argument.</summary>
     private static async Task<(T? Value, IResult? Error)> RefusalsAsync<T>(string appId, Func<Task<T>> command)
