@@ -25,6 +25,9 @@ public sealed class MicroAppGrain(
     private const int MaxFlags = 100;
 
     private GroupCommit? _commit;
+
+    // Set when a write failed: memory holds a change storage does not, so nothing may be saved from it any more.
+    private bool _unsaved;
     private QuotaWindows _quotas = new();
 
     // Test keys are counted apart so that an author's testing never eats the production quota (and the reverse).
@@ -641,7 +644,7 @@ public sealed class MicroAppGrain(
 
     private async Task FlushCountersAsync(CancellationToken cancellationToken)
     {
-        if (!S.Exists || (S.TokensDay == _quotas.TokensDay && S.TokensToday == _quotas.TokensToday))
+        if (_unsaved || !S.Exists || (S.TokensDay == _quotas.TokensDay && S.TokensToday == _quotas.TokensToday))
         {
             return;
         }
@@ -649,12 +652,29 @@ public sealed class MicroAppGrain(
         await SaveAsync();
     }
 
-    private Task SaveAsync()
+    private async Task SaveAsync()
     {
+        if (_unsaved)
+        {
+            throw new InvalidOperationException($"app '{AppId}' is reloading after a failed write; retry");
+        }
+
         S.TokensDay = _quotas.TokensDay;
         S.TokensToday = _quotas.TokensToday;
         Commit.MarkChanged();
-        return Commit.PersistAsync();
+        try
+        {
+            await Commit.PersistAsync();
+        }
+        catch
+        {
+            // Every change is made in memory before it is written. The caller is told this one failed, so the
+            // activation must not serve it, nor save it later with the token counters: drop the activation and
+            // let the next call read what storage holds.
+            _unsaved = true;
+            DeactivateOnIdle();
+            throw;
+        }
     }
 
     private AppProfile Profile(StoredVersion version, ReleaseChannel channel)
