@@ -123,7 +123,7 @@ internal static class ApprovalEndpoints
         await context.AuditAsync(grains, "app.version.submitted", auditTarget, Truncate(summary));
         if (result.Outcome == SubmissionOutcome.AutoApproved)
         {
-            await grains.GetGrain<IAuditLogGrain>("default").AppendAsync(new AuditRecord(
+            await AuditLog.Get(grains).AppendAsync(new AuditRecord(
                 "system", "system", "app.version.approved", auditTarget, $"v{target.Number} approved automatically: internal app, every gate passed, no policy requires an approver"));
         }
 

@@ -75,7 +75,7 @@ internal static class AuditEndpoints
         }
 
         var query = new AuditQuery(fromTime, toTime, Blank(actor), Blank(action), Blank(target), size, Blank(continuation));
-        var log = grains.GetGrain<IAuditLogGrain>("default");
+        var log = AuditLog.Get(grains);
         var page = await cluster.RunAsync(_ => new ValueTask<AuditPage>(log.QueryAsync(query)), cancellationToken);
         return TypedResults.Ok(new AuditPageView(page.Entries.Select(AuditEntryView.From).ToArray(), page.Continuation));
     }
@@ -89,7 +89,7 @@ internal static class AuditEndpoints
             return TypedResults.ValidationProblem(errors, title: "Invalid request");
         }
 
-        var log = grains.GetGrain<IAuditLogGrain>("default");
+        var log = AuditLog.Get(grains);
         return TypedResults.Ok(await cluster.RunAsync(_ => new ValueTask<AuditVerification>(log.VerifyAsync(fromTime, toTime)), cancellationToken));
     }
 

@@ -125,7 +125,7 @@ public static class AdminAccess
         var principal = context.AdminPrincipal();
         var why = context.Request.Headers[ReasonHeader].ToString().Trim();
         var full = why.Length == 0 ? reason : reason.Length == 0 ? why : $"{reason}; reason: {why}";
-        return grains.GetGrain<IAuditLogGrain>("default").AppendAsync(new AuditRecord(principal.Name, principal.RoleName, action, target, full));
+        return AuditLog.Get(grains).AppendAsync(new AuditRecord(principal.Name, principal.RoleName, action, target, full));
     }
 
     /// <summary>The admin group's filter: 401 without a known token, 403 when the endpoint does not allow the role.</summary>

@@ -83,7 +83,17 @@ public sealed record AuditVerification(
     [property: Id(4)] long? BrokenAtSequence,
     [property: Id(5)] string? Problem);
 
-/// <summary>The append-only audit log (key: <c>default</c>). There is no call that edits or removes an entry.</summary>
+/// <summary>The platform's audit log grain, by its one key.</summary>
+public static class AuditLog
+{
+    /// <summary>Key of the platform's audit log.</summary>
+    public const string Key = "default";
+
+    /// <summary>The platform's audit log.</summary>
+    public static IAuditLogGrain Get(IGrainFactory grains) => grains.GetGrain<IAuditLogGrain>(Key);
+}
+
+/// <summary>The append-only audit log (key: <see cref="AuditLog.Key"/>). There is no call that edits or removes an entry.</summary>
 /// <remarks>
 /// The only removal is retention (<c>Audit:RetentionDays</c>, default 365, 0 keeps everything), which drops whole
 /// days older than the retention.

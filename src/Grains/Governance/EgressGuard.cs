@@ -36,7 +36,7 @@ public sealed partial class EgressGuard(IGrainFactory grains, ILogger<EgressGuar
         LogRefused(appId, reason);
         try
         {
-            await grains.GetGrain<IAuditLogGrain>("default")
+            await AuditLog.Get(grains)
                 .AppendAsync(new AuditRecord("system", "platform", "egress.refused", $"app:{appId}", reason));
         }
         catch (Exception e)
