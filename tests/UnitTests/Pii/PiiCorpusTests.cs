@@ -7,15 +7,14 @@ public sealed class PiiCorpusTests(ITestOutputHelper output)
 {
     private static readonly string CorpusPath = Path.Combine(AppContext.BaseDirectory, "Pii", "pii-corpus.tsv");
 
+    // Written without reading the scanner, its tests, the corpus above or docs/pii.md, and never used to tune the
+    // scanner; its thresholds are looser because its examples were not seen while the scanner was written.
+    private static readonly string HeldOutPath = Path.Combine(AppContext.BaseDirectory, "Pii", "pii-heldout.tsv");
+
     [Fact]
     public void Scanner_meets_precision_and_recall_targets_on_the_annotated_corpus()
     {
-        var corpus = PiiCorpus.Load(CorpusPath);
-        var score = PiiCorpus.Score(corpus, PiiScanner.Default);
-
-        output.WriteLine($"{score.Lines} lines: {score.PositiveLines} with PII ({score.Overall.Expected} values), {score.NegativeLines} without");
-        output.WriteLine(score.ToTable());
-        score.Errors.ToList().ForEach(output.WriteLine);
+        var score = ScoreAndPrint(CorpusPath, "corpus");
 
         // The corpus must stay big enough for the figures to mean something.
         Assert.True(score.Overall.Expected >= 150, $"only {score.Overall.Expected} annotated values");
@@ -25,6 +24,15 @@ public sealed class PiiCorpusTests(ITestOutputHelper output)
         Assert.Empty(score.NegativeLineFalsePositives);
         Assert.True(score.Overall.Precision >= 0.98, $"precision {score.Overall.Precision:0.000} < 0.98");
         Assert.True(score.Overall.Recall >= 0.95, $"recall {score.Overall.Recall:0.000} < 0.95");
+    }
+
+    [Fact]
+    public void Scanner_meets_held_out_precision_and_recall_targets()
+    {
+        var score = ScoreAndPrint(HeldOutPath, "held-out");
+
+        Assert.True(score.Overall.Precision >= 0.95, $"held-out precision {score.Overall.Precision:0.000} < 0.95");
+        Assert.True(score.Overall.Recall >= 0.90, $"held-out recall {score.Overall.Recall:0.000} < 0.90");
     }
 
     [Fact]
@@ -52,5 +60,14 @@ public sealed class PiiCorpusTests(ITestOutputHelper output)
         var error = Assert.Throws<FormatException>(() => PiiCorpus.Parse([line]));
         Assert.Contains(expected, error.Message);
         Assert.StartsWith("line 1:", error.Message);
+    }
+
+    private PiiCorpusScore ScoreAndPrint(string path, string label)
+    {
+        var score = PiiCorpus.Score(PiiCorpus.Load(path), PiiScanner.Default);
+        output.WriteLine($"{label}: {score.Lines} lines: {score.PositiveLines} with PII ({score.Overall.Expected} values), {score.NegativeLines} without");
+        output.WriteLine(score.ToTable());
+        score.Errors.ToList().ForEach(output.WriteLine);
+        return score;
     }
 }
