@@ -50,6 +50,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<ModelCatalogOptions>>()));
         services.TryAddSingleton(sp => new LocalExtractiveSummarizer(sp.GetRequiredService<TokenEstimator>(), sp.GetRequiredKeyedService<TimeProvider>(PlatformClock.Key)));
         services.TryAddSingleton<IModelBackends, ModelBackends>();
+        services.TryAddSingleton<Telemetry.ITraceStore, Telemetry.InMemoryTraceStore>();
         services.TryAddSingleton<InMemoryTraceSink>();
         services.TryAddSingleton<ITraceSink>(sp => sp.GetRequiredService<InMemoryTraceSink>());
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));

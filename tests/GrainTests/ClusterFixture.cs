@@ -24,6 +24,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Policies:RefreshInterval"] = "00:00:00",
     };
 
+    /// <summary>One trace store for both silos, so a query on either sees every call's trace.</summary>
+    public static Telemetry.InMemoryTraceStore Traces { get; } = new();
+
     /// <summary>Extra silo services (for example test chat backends); add through a module initializer.</summary>
     public static List<Action<IServiceCollection>> SiloServices { get; } = [];
 
@@ -53,6 +56,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             siloBuilder.AddMemoryGrainStorage("store");
             siloBuilder.ConfigureServices(services =>
             {
+                services.AddSingleton<Telemetry.ITraceStore>(Traces);
                 services.AddMicroAppsGrains(configuration);
                 foreach (var configure in SiloServices)
                 {

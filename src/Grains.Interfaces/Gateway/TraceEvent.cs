@@ -9,6 +9,12 @@ namespace MicroApps.Orleans.Gateway;
 /// PII classes found in the request (class names only, never the PII; null when the scan did not run);
 /// <c>PolicyVersion</c> is the policy set version that governed the call (0 when none was published).
 /// </para>
+/// <para>
+/// <c>Outcome</c> is one of <see cref="TraceOutcomes"/> (success, cache_hit, blocked, throttled, invalid, unauthorized,
+/// error); <c>ErrorCode</c> is the refusal's code (for example <c>policy_blocked</c>, <c>rate_limited</c>,
+/// <c>budget_exceeded</c>) and says why a blocked, throttled or failed call ended. <c>BizMetric</c> is filled when the
+/// app reports feedback or a business outcome for the request (see <c>BizFeedback</c>).
+/// </para>
 /// </summary>
 [GenerateSerializer, Immutable, Alias("microapps.TraceEvent")]
 public sealed record TraceEvent(
@@ -33,4 +39,44 @@ public sealed record TraceEvent(
     [property: Id(18)] string? Policy = null,
     [property: Id(19)] IReadOnlyList<string>? PolicyMatches = null,
     [property: Id(20)] IReadOnlyList<string>? PiiClasses = null,
-    [property: Id(21)] int PolicyVersion = 0);
+    [property: Id(21)] int PolicyVersion = 0,
+    [property: Id(22)] string? ErrorCode = null);
+
+/// <summary>The values of <see cref="TraceEvent.Outcome"/>.</summary>
+public static class TraceOutcomes
+{
+    /// <summary>A model answered.</summary>
+    public const string Success = "success";
+
+    /// <summary>Answered from the cache at no cost.</summary>
+    public const string CacheHit = "cache_hit";
+
+    /// <summary>Refused by a policy, the PII rules, the app's lifecycle or its allowed tiers (403).</summary>
+    public const string Blocked = "blocked";
+
+    /// <summary>Refused by a quota or the budget (429).</summary>
+    public const string Throttled = "throttled";
+
+    /// <summary>The request was malformed, named an unknown model or reused a completed request id (400).</summary>
+    public const string Invalid = "invalid";
+
+    /// <summary>The key was unknown, malformed or revoked (401).</summary>
+    public const string Unauthorized = "unauthorized";
+
+    /// <summary>Every model failed, the caller went away, or the platform failed (502).</summary>
+    public const string Error = "error";
+
+    public static IReadOnlyList<string> All { get; } = [Success, CacheHit, Blocked, Throttled, Invalid, Unauthorized, Error];
+
+    /// <summary>The trace outcome of a governed outcome.</summary>
+    public static string Of(GovernedOutcome outcome) => outcome switch
+    {
+        GovernedOutcome.Completed => Success,
+        GovernedOutcome.CacheHit => CacheHit,
+        GovernedOutcome.Forbidden => Blocked,
+        GovernedOutcome.QuotaExceeded or GovernedOutcome.BudgetExceeded => Throttled,
+        GovernedOutcome.InvalidRequest or GovernedOutcome.UnknownModel => Invalid,
+        GovernedOutcome.Unauthorized => Unauthorized,
+        _ => Error,
+    };
+}
