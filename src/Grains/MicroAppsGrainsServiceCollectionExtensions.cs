@@ -23,6 +23,12 @@ public static class MicroAppsGrainsServiceCollectionExtensions
     {
         services.TryAddKeyedSingleton(PlatformClock.Key, TimeProvider.System);
         services.AddOptions<Budgets.BudgetOptions>().Bind(configuration.GetSection(Budgets.BudgetOptions.Section));
+        services.AddOptions<Alerts.AlertOptions>().Bind(configuration.GetSection(Alerts.AlertOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Alerts.AlertOptions>, Alerts.AlertOptionsValidator>());
+        services.TryAddSingleton(sp => new Budgets.BudgetMetrics(
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
+            Math.Max(0, configuration.GetValue("Telemetry:Metrics:PerAppSeriesCap", 100))));
+        services.TryAddSingleton<Alerts.IAlertSender, Alerts.AlertSender>();
         services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Governance.PromotionGateOptions>, Governance.PromotionGateOptionsValidator>());
         services.AddOptions<Audit.AuditOptions>().Bind(configuration.GetSection(Audit.AuditOptions.Section)).ValidateOnStart();

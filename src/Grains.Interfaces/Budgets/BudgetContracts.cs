@@ -7,13 +7,47 @@ public enum BudgetPeriod
     Month = 1,
 }
 
-/// <summary>Limit and period of a budget.</summary>
+/// <summary>What a budget does once it has reached 100% of its limit in a period.</summary>
+public enum BudgetExceededBehavior
+{
+    /// <summary>Calls that do not fit are refused (<c>budget_exceeded</c>); smaller calls that still fit go on.</summary>
+    Throttle = 0,
+
+    /// <summary>Calls that do not fit are served on the cheaper degrade tier (<c>Alerts:DegradeTier</c>, the free <c>local</c> tier by default).</summary>
+    Degrade = 1,
+
+    /// <summary>Every call of the apps charged to the budget is refused (<c>budget_soft_shutdown</c>) until the next period or an owner acknowledgement.</summary>
+    SoftShutdown = 2,
+}
+
+/// <summary>Where a budget's alerts are delivered.</summary>
+/// <param name="WebhookUrl">An absolute http(s) URL that receives each alert as a JSON POST; null for none.</param>
+/// <param name="Emails">Addresses that receive each alert by e-mail (needs <c>Alerts:Smtp:Host</c>).</param>
+[GenerateSerializer, Immutable, Alias("microapps.AlertTargets")]
+public sealed record AlertTargets(
+    [property: Id(0)] string? WebhookUrl,
+    [property: Id(1)] IReadOnlyList<string> Emails)
+{
+    public static AlertTargets None { get; } = new(null, []);
+}
+
+/// <summary>Limit and period of a budget, and optionally its alerting.</summary>
 /// <param name="LimitUsd">Most that may be spent in one period.</param>
 /// <param name="Period">When spend resets.</param>
 [GenerateSerializer, Immutable, Alias("microapps.BudgetSettings")]
 public sealed record BudgetSettings(
     [property: Id(0)] decimal LimitUsd,
-    [property: Id(1)] BudgetPeriod Period);
+    [property: Id(1)] BudgetPeriod Period)
+{
+    /// <summary>Alert thresholds as shares of the limit, each in (0, 1]; null leaves them as they are (the platform default for a new budget); empty means no alerts.</summary>
+    [Id(2)] public IReadOnlyList<decimal>? Thresholds { get; init; }
+
+    /// <summary>What happens at 100%; null leaves it as it is (throttle for a new budget).</summary>
+    [Id(3)] public BudgetExceededBehavior? OnExceeded { get; init; }
+
+    /// <summary>Where alerts go; null leaves the targets as they are.</summary>
+    [Id(4)] public AlertTargets? Notify { get; init; }
+}
 
 /// <summary>A budget's state as callers see it.</summary>
 [GenerateSerializer, Immutable, Alias("microapps.BudgetSnapshot")]
@@ -28,6 +62,36 @@ public sealed record BudgetSnapshot(
     [property: Id(7)] int ReservationsInFlight)
 {
     public decimal AvailableUsd => Math.Max(0m, LimitUsd - SpentUsd - ReservedUsd);
+
+    /// <summary>Settled spend as a share of the limit (0 without a limit).</summary>
+    public double Utilisation => LimitUsd > 0m ? (double)(SpentUsd / LimitUsd) : 0d;
+
+    /// <summary>The alert thresholds in effect (shares of the limit, ascending).</summary>
+    [Id(8)] public IReadOnlyList<decimal> Thresholds { get; init; } = [];
+
+    /// <summary>True when the thresholds are the platform default (<c>Alerts:DefaultThresholds</c>), not the budget's own.</summary>
+    [Id(9)] public bool DefaultThresholds { get; init; } = true;
+
+    [Id(10)] public BudgetExceededBehavior OnExceeded { get; init; }
+
+    [Id(11)] public AlertTargets Notify { get; init; } = AlertTargets.None;
+
+    /// <summary>A raised limit waiting for the owner's acknowledgement; <see cref="LimitUsd"/> is still in effect.</summary>
+    [Id(12)] public decimal? PendingLimitUsd { get; init; }
+
+    /// <summary>When the budget reached 100% in this period; null when it has not.</summary>
+    [Id(13)] public DateTimeOffset? ReachedLimitAt { get; init; }
+
+    /// <summary>True while calls are refused by the soft shutdown.</summary>
+    [Id(14)] public bool SoftShutdown { get; init; }
+
+    /// <summary>Thresholds already raised in this period.</summary>
+    [Id(15)] public IReadOnlyList<decimal> RaisedThresholds { get; init; } = [];
+
+    /// <summary>When and by whom the 100% state was acknowledged in this period.</summary>
+    [Id(16)] public DateTimeOffset? AcknowledgedAt { get; init; }
+
+    [Id(17)] public string? AcknowledgedBy { get; init; }
 }
 
 public enum ReservationOutcome
@@ -46,6 +110,9 @@ public enum ReservationOutcome
 
     /// <summary>This request id was already settled or released; it cannot be reserved again.</summary>
     AlreadyClosed = 4,
+
+    /// <summary>The budget reached 100% with the soft-shutdown behaviour: nothing is granted until the next period or an owner acknowledgement.</summary>
+    SoftShutdown = 5,
 }
 
 /// <summary>Answer to <see cref="IBudgetGrain.ReserveAsync"/>.</summary>
@@ -100,4 +167,26 @@ public interface IBudgetGrain : IGrainWithStringKey
 
     /// <summary>Drops the reservation of <paramref name="requestId"/> without charge; true when one was open.</summary>
     Task<bool> ReleaseAsync(string requestId);
+
+    /// <summary>
+    /// The app owner's acknowledgement of a budget that reached 100%: a pending raised limit takes effect and a soft
+    /// shutdown lifts for the rest of the period. Refused (<see cref="BudgetAcknowledgement.Acknowledged"/> false) when
+    /// there is nothing to acknowledge.
+    /// </summary>
+    Task<BudgetAcknowledgement> AcknowledgeAsync(string actor);
+
+    /// <summary>This budget's alerts, newest first, with their delivery status per channel.</summary>
+    Task<IReadOnlyList<BudgetAlertView>> GetAlertsAsync();
 }
+
+/// <summary>Answer to <see cref="IBudgetGrain.AcknowledgeAsync"/>.</summary>
+/// <param name="Acknowledged">False when the budget had neither reached 100% this period nor a pending limit.</param>
+/// <param name="Detail">What the acknowledgement did, or why there was nothing to do.</param>
+/// <param name="AppliedLimitUsd">The pending limit that took effect, if any.</param>
+/// <param name="Budget">The budget after the acknowledgement.</param>
+[GenerateSerializer, Immutable, Alias("microapps.BudgetAcknowledgement")]
+public sealed record BudgetAcknowledgement(
+    [property: Id(0)] bool Acknowledged,
+    [property: Id(1)] string Detail,
+    [property: Id(2)] decimal? AppliedLimitUsd,
+    [property: Id(3)] BudgetSnapshot Budget);

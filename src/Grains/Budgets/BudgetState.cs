@@ -21,7 +21,37 @@ public sealed class BudgetState
 
     /// <summary>Spend of earlier periods, kept when a period resets.</summary>
     [Id(7)] public decimal SpentBeforePeriodUsd { get; set; }
+
+    /// <summary>The budget's own alert thresholds (shares of the limit, ascending); null means the platform default.</summary>
+    [Id(9)] public List<decimal>? Thresholds { get; set; }
+
+    [Id(10)] public BudgetExceededBehavior OnExceeded { get; set; }
+
+    [Id(11)] public AlertTargets? Notify { get; set; }
+
+    /// <summary>Thresholds raised in this period: written in the same write as the settle that crossed them, cleared when the period turns.</summary>
+    [Id(12)] public List<decimal> RaisedThresholds { get; set; } = [];
+
+    /// <summary>When the budget reached 100% in this period.</summary>
+    [Id(13)] public DateTimeOffset? ReachedLimitAt { get; set; }
+
+    /// <summary>A raised limit that waits for the owner's acknowledgement (the budget had reached 100% this period).</summary>
+    [Id(14)] public decimal? PendingLimitUsd { get; set; }
+
+    [Id(15)] public DateTimeOffset? AcknowledgedAt { get; set; }
+
+    [Id(16)] public string? AcknowledgedBy { get; set; }
+
+    /// <summary>
+    /// Alerts raised but not yet confirmed stored by the alert outbox (the transactional outbox of the budget): they are
+    /// recorded with the settle that raised them and handed off after it is durable, again after a failure or a restart.
+    /// </summary>
+    [Id(17)] public List<AlertHandOff> HandOffs { get; set; } = [];
 }
+
+/// <summary>An alert waiting to be handed to the outbox, with the targets it goes to.</summary>
+[GenerateSerializer, Immutable, Alias("microapps.AlertHandOff")]
+public sealed record AlertHandOff([property: Id(0)] BudgetAlert Alert, [property: Id(1)] AlertTargets Targets);
 
 [GenerateSerializer, Immutable, Alias("microapps.Reservation")]
 public sealed record Reservation([property: Id(0)] decimal AmountUsd, [property: Id(1)] DateTimeOffset ExpiresAt);
