@@ -72,11 +72,16 @@ public static class MicroAppsHosting
                         // so renaming a property never loses data.
                         o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                     }));
+
+                // Budget alert outboxes wake from a reminder after a deactivation or a silo failure.
+                silo.UseAzureTableReminderService(ob => ob.Configure<IOptions<StorageOptions>>(
+                    (o, storage) => o.TableServiceClient = new TableServiceClient(storage.Value.ConnectionString)));
             }
             else
             {
                 silo.UseLocalhostClustering(orleans.SiloPort, orleans.GatewayPort);
                 silo.AddMemoryGrainStorage(StorageProviderName);
+                silo.UseInMemoryReminderService();
             }
 
             silo.AddActivityPropagation();

@@ -54,6 +54,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(SiloSettings).Build();
             siloBuilder.AddMemoryGrainStorage("store");
+            siloBuilder.UseInMemoryReminderService();
             siloBuilder.ConfigureServices(services =>
             {
                 services.AddSingleton<Telemetry.ITraceStore>(Traces);

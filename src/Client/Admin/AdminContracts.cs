@@ -9,8 +9,20 @@ namespace MicroApps.Orleans.Client.Admin;
 /// <summary>Request and token quotas of an app.</summary>
 public sealed record QuotasBody(int? RequestsPerMinute = null, long? TokensPerDay = null);
 
-/// <summary>Limit and period of a budget; <c>period</c> is <c>day</c> or <c>month</c>.</summary>
-public sealed record BudgetBody(decimal? LimitUsd = null, string? Period = null);
+/// <summary>
+/// Limit and period of a budget (<c>period</c> is <c>day</c> or <c>month</c>) and, optionally, its alerting:
+/// <c>thresholds</c> (shares of the limit in (0, 1]), <c>onExceeded</c> (<c>throttle</c>, <c>degrade</c>,
+/// <c>soft_shutdown</c>) and <c>notify</c>. Omitted alerting fields stay as they are.
+/// </summary>
+public sealed record BudgetBody(
+    decimal? LimitUsd = null,
+    string? Period = null,
+    IReadOnlyList<decimal>? Thresholds = null,
+    string? OnExceeded = null,
+    NotifyBody? Notify = null);
+
+/// <summary>Where a budget's alerts go: <c>{webhookUrl?, emails?}</c>; both omitted or empty means nowhere (alerts are only recorded).</summary>
+public sealed record NotifyBody(string? WebhookUrl = null, IReadOnlyList<string>? Emails = null);
 
 /// <summary>Body of <c>POST /admin/apps</c>.</summary>
 public sealed record CreateAppBody(
@@ -174,8 +186,24 @@ public sealed record BudgetView(
     decimal SpentUsd,
     decimal ReservedUsd,
     decimal AvailableUsd,
-    int ReservationsInFlight)
+    int ReservationsInFlight,
+    IReadOnlyList<decimal>? Thresholds = null,
+    bool DefaultThresholds = true,
+    string OnExceeded = "throttle",
+    NotifyView? Notify = null,
+    decimal? PendingLimitUsd = null,
+    double Utilisation = 0,
+    DateTimeOffset? ReachedLimitAt = null,
+    bool SoftShutdown = false,
+    IReadOnlyList<decimal>? RaisedThresholds = null,
+    DateTimeOffset? AcknowledgedAt = null,
+    string? AcknowledgedBy = null)
 {
     public static BudgetView From(BudgetSnapshot b) =>
-        new(b.BudgetId, b.Configured, b.LimitUsd, b.Period, b.PeriodStart, b.SpentUsd, b.ReservedUsd, b.AvailableUsd, b.ReservationsInFlight);
+        new(b.BudgetId, b.Configured, b.LimitUsd, b.Period, b.PeriodStart, b.SpentUsd, b.ReservedUsd, b.AvailableUsd, b.ReservationsInFlight,
+            b.Thresholds, b.DefaultThresholds, BudgetEndpoints.BehaviourName(b.OnExceeded), new NotifyView(b.Notify.WebhookUrl, b.Notify.Emails),
+            b.PendingLimitUsd, b.Utilisation, b.ReachedLimitAt, b.SoftShutdown, b.RaisedThresholds, b.AcknowledgedAt, b.AcknowledgedBy);
 }
+
+/// <summary>A budget's notification targets as admins see them.</summary>
+public sealed record NotifyView(string? WebhookUrl, IReadOnlyList<string> Emails);

@@ -14,7 +14,7 @@ namespace MicroApps.Orleans.Client.Admin;
 public static partial class AdminEndpoints
 {
     [GeneratedRegex("^[A-Za-z0-9:._-]{1,100}$")]
-    private static partial Regex BudgetIdPattern();
+    internal static partial Regex BudgetIdPattern();
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -60,13 +60,7 @@ public static partial class AdminEndpoints
                 SetLifecycleAsync(appId, AppLifecycle.Active, grains, context))
             .WithName("ResumeApp").AllowRoles(AdminRole.Admin).Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
 
-        admin.MapPut("/budgets/{budgetId}", ConfigureBudgetAsync)
-            .WithName("ConfigureBudget").AllowRoles(AdminRole.Admin).Accepts<BudgetBody>("application/json")
-            .Produces<BudgetView>().ProducesValidationProblem();
-
-        admin.MapGet("/budgets/{budgetId}", GetBudgetAsync)
-            .WithName("GetBudget").AllowRoles(AdminAccess.Everyone).Produces<BudgetView>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
-
+        admin.MapBudgetEndpoints();
         admin.MapPolicyEndpoints();
         admin.MapApprovalEndpoints();
         admin.MapPromptEndpoints();
@@ -151,7 +145,7 @@ public static partial class AdminEndpoints
         {
             var budgetId = AppManifestRules.EffectiveBudgetId(appId, manifest);
             var current = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(grains.GetGrain<IBudgetGrain>(budgetId).GetAsync()), context.RequestAborted);
-            if (current.Configured && (current.LimitUsd != budget.LimitUsd || current.Period != budget.Period))
+            if (current.Configured && (current.LimitUsd != budget.LimitUsd || current.Period != budget.Period || BudgetEndpoints.ChangesAlerting(current, budget)))
             {
                 return Results.Problem(
                     title: "Forbidden",
@@ -422,46 +416,6 @@ public static partial class AdminEndpoints
         return TypedResults.Ok(await WithBudgetAsync(grains, cluster, updated, context.RequestAborted));
     }
 
-    internal static async Task<IResult> ConfigureBudgetAsync(string budgetId, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
-    {
-        if (!BudgetIdPattern().IsMatch(budgetId))
-        {
-            return AdminJson.Invalid("budgetId", "Must be 1–100 characters of letters, digits and ':', '.', '_', '-'.");
-        }
-
-        var read = await AdminJson.ReadAsync<BudgetBody>(context);
-        if (read.Error is not null)
-        {
-            return read.Error;
-        }
-
-        var errors = new Errors();
-        var settings = ValidateBudget(read.Value!, "", errors);
-        if (errors.Any)
-        {
-            return errors.ToResult();
-        }
-
-        var budget = grains.GetGrain<IBudgetGrain>(budgetId);
-        var snapshot = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budget.ConfigureAsync(settings!)), context.RequestAborted);
-        await context.AuditAsync(grains, "budget.configured", $"budget:{budgetId}", BudgetReason(settings!));
-        return TypedResults.Ok(BudgetView.From(snapshot));
-    }
-
-    internal static async Task<IResult> GetBudgetAsync(string budgetId, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
-    {
-        if (!BudgetIdPattern().IsMatch(budgetId))
-        {
-            return AdminJson.Invalid("budgetId", "Must be 1–100 characters of letters, digits and ':', '.', '_', '-'.");
-        }
-
-        var budget = grains.GetGrain<IBudgetGrain>(budgetId);
-        var snapshot = await cluster.RunAsync(_ => new ValueTask<BudgetSnapshot>(budget.GetAsync()), cancellationToken);
-        return snapshot.Configured
-            ? TypedResults.Ok(BudgetView.From(snapshot))
-            : TypedResults.Problem(title: "Budget not found", detail: $"Budget '{budgetId}' has no limit configured.", statusCode: StatusCodes.Status404NotFound);
-    }
-
     /// <summary>
     /// The app in the path, or the problem details to answer instead: 400 naming <c>appId</c> when it is malformed,
     /// 404 when no app has it. Every endpoint under <c>/admin/apps/{appId}</c> that needs the app starts here.
@@ -534,7 +488,7 @@ public static partial class AdminEndpoints
         return rpm is >= 0 && tpd is >= 0 ? new AppQuotas(rpm.Value, tpd.Value) : null;
     }
 
-    private static BudgetSettings? ValidateBudget(BudgetBody body, string prefix, Errors errors)
+    internal static BudgetSettings? ValidateBudget(BudgetBody body, string prefix, Errors errors)
     {
         if (body.LimitUsd is null)
         {
@@ -551,11 +505,18 @@ public static partial class AdminEndpoints
             errors.Add(prefix + "period", "Must be 'day' or 'month'.");
         }
 
-        return errors.Any ? null : new BudgetSettings(body.LimitUsd!.Value, period);
+        var alerting = BudgetEndpoints.ValidateAlerting(body, prefix, errors);
+        return errors.Any ? null : new BudgetSettings(body.LimitUsd!.Value, period)
+        {
+            Thresholds = alerting.Thresholds,
+            OnExceeded = alerting.OnExceeded,
+            Notify = alerting.Notify,
+        };
     }
 
-    private static string BudgetReason(BudgetSettings settings) =>
-        $"limitUsd={settings.LimitUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}, period={settings.Period.ToString().ToLowerInvariant()}";
+    internal static string BudgetReason(BudgetSettings settings) =>
+        $"limitUsd={settings.LimitUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}, period={settings.Period.ToString().ToLowerInvariant()}"
+        + BudgetEndpoints.AlertingReason(settings);
 
     private static bool TryParseAudience(string value, out Audience audience)
     {
