@@ -34,12 +34,12 @@ public static class AlertDeliveries
         var deliveries = new List<ChannelDelivery>();
         if (!string.IsNullOrWhiteSpace(targets.WebhookUrl))
         {
-            deliveries.Add(new ChannelDelivery(AlertChannel.Webhook, targets.WebhookUrl, DeliveryState.Pending, 0, null, null, null, [], now));
+            deliveries.Add(new ChannelDelivery(AlertChannel.Webhook, targets.WebhookUrl, DeliveryState.Pending, 0, null, null, null, Array.Empty<TimeSpan>(), now));
         }
 
         if (targets.Emails is { Count: > 0 } emails)
         {
-            deliveries.Add(new ChannelDelivery(AlertChannel.Email, string.Join(", ", emails), DeliveryState.Pending, 0, null, null, null, [], now));
+            deliveries.Add(new ChannelDelivery(AlertChannel.Email, string.Join(", ", emails), DeliveryState.Pending, 0, null, null, null, Array.Empty<TimeSpan>(), now));
         }
 
         return deliveries;
@@ -95,6 +95,7 @@ public sealed class AlertOutboxGrain(
             return;
         }
 
+        targets = targets with { Emails = targets.Emails?.ToArray() ?? [] };
         var entry = new OutboxEntry { Alert = alert, Targets = targets, Deliveries = AlertDeliveries.Initial(targets, time.GetUtcNow()) };
         Entries.Add(entry);
         Trim();
@@ -194,28 +195,39 @@ public sealed class AlertOutboxGrain(
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result is { Delivered: false, Retryable: true }),
                 OnRetry = args => new ValueTask(UpdateAsync(alert.AlertId, channel, d => d with
                 {
-                    Backoffs = [.. d.Backoffs, args.RetryDelay],
+                    // Arrays, not collection expressions: stored state must not hold compiler-generated collection types.
+                    Backoffs = d.Backoffs.Append(args.RetryDelay).ToArray(),
                     NextAttemptAt = time.GetUtcNow() + args.RetryDelay,
                 })),
             });
         }
 
-        var result = await builder.Build().ExecuteAsync(async token =>
+        // Polly resumes on the thread pool unless told otherwise; grain state may only be touched on the grain's scheduler.
+        var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true);
+        DeliveryAttemptResult result;
+        try
         {
-            var target = Find(alert.AlertId, channel);
-            var attempt = await AttemptAsync(alert, channel, target, token);
-            var at = time.GetUtcNow();
-            await UpdateAsync(alert.AlertId, channel, d => d with
+            result = await builder.Build().ExecuteAsync(async (ctx, _) =>
             {
-                Attempts = d.Attempts + 1,
-                LastAttemptAt = at,
-                LastError = attempt.Error,
-                State = attempt.Delivered ? DeliveryState.Delivered : DeliveryState.Pending,
-                DeliveredAt = attempt.Delivered ? at : null,
-                NextAttemptAt = null,
-            });
-            return attempt;
-        }, CancellationToken.None);
+                var target = Find(alert.AlertId, channel);
+                var attempt = await AttemptAsync(alert, channel, target, ctx.CancellationToken);
+                var at = time.GetUtcNow();
+                await UpdateAsync(alert.AlertId, channel, d => d with
+                {
+                    Attempts = d.Attempts + 1,
+                    LastAttemptAt = at,
+                    LastError = attempt.Error,
+                    State = attempt.Delivered ? DeliveryState.Delivered : DeliveryState.Pending,
+                    DeliveredAt = attempt.Delivered ? at : null,
+                    NextAttemptAt = null,
+                });
+                return attempt;
+            }, context, 0);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
 
         if (!result.Delivered)
         {

@@ -129,7 +129,8 @@ public sealed class BudgetGrain(
 
         if (settings.Notify is { } notify)
         {
-            S.Notify = notify;
+            // An array: stored state must not hold a caller's (possibly compiler-generated) collection type.
+            S.Notify = notify with { Emails = notify.Emails?.ToArray() ?? [] };
         }
 
         // A lower limit can put spend past thresholds at once.
