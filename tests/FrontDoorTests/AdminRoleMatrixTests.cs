@@ -149,6 +149,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "DELETE /admin/apps/{appId}/keys/{keyId}", "PUT /admin/apps/{appId}/quotas", "POST /admin/apps/{appId}/suspend",
                      "POST /admin/apps/{appId}/resume", "PUT /admin/budgets/{budgetId}", "GET /admin/budgets/{budgetId}",
                      "GET /admin/audit", "GET /admin/audit/verify",
+                     "GET /admin/budgets/{budgetId}/alerts", "GET /admin/alerts", "POST /admin/budgets/{budgetId}/acknowledge",
                  })
         {
             Assert.Contains(expected, seen);
