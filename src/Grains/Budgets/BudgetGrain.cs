@@ -176,10 +176,13 @@ public sealed class BudgetGrain(
 
     public async Task<IReadOnlyList<BudgetAlertView>> GetAlertsAsync()
     {
+        // Read before the outbox is asked: an alert handed off while we wait leaves this list only once it is stored,
+        // so it is in the outbox's answer or in this copy.
+        var handOffs = S.HandOffs.ToList();
         var stored = await GrainFactory.GetGrain<IAlertOutboxGrain>(this.GetPrimaryKeyString()).ListAsync();
 
         // Alerts recorded here but not yet in the outbox are shown as pending on their channels.
-        var waiting = S.HandOffs
+        var waiting = handOffs
             .Where(h => !stored.Any(s => s.Alert.AlertId == h.Alert.AlertId))
             .Select(h => new BudgetAlertView(h.Alert, AlertDeliveries.Initial(h.Targets, null)));
         return [.. stored.Concat(waiting).OrderByDescending(a => a.Alert.RaisedAt).ThenByDescending(a => a.Alert.Threshold)];
@@ -533,7 +536,8 @@ public sealed class BudgetGrain(
         {
             await GrainFactory.GetGrain<IAlertIndexGrain>(0).AddBudgetAsync(budgetId);
             var outbox = GrainFactory.GetGrain<IAlertOutboxGrain>(budgetId);
-            foreach (var handOff in S.HandOffs.ToList())
+            // Alerts raised while this runs are taken along: StartHandOff does not start a second loop.
+            while (S.HandOffs.FirstOrDefault() is { } handOff)
             {
                 await outbox.EnqueueAsync(handOff.Alert, handOff.Targets);
                 S.HandOffs.RemoveAll(h => h.Alert.AlertId == handOff.Alert.AlertId);
