@@ -176,7 +176,7 @@ public sealed class GatewayMetricsOptions
     public int PerAppSeriesCap { get; set; } = 100;
 }
 
-internal sealed class GatewayMetricsOptionsValidator : IValidateOptions<GatewayMetricsOptions>
+public sealed class GatewayMetricsOptionsValidator : IValidateOptions<GatewayMetricsOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewayMetricsOptions options) =>
         options.PerAppSeriesCap is < 0 or > GatewayMetricsOptions.MaxPerAppSeriesCap
