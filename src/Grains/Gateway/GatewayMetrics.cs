@@ -76,6 +76,12 @@ public sealed class GatewayMetrics : IDisposable
     public void Record(TraceEvent traceEvent)
     {
         ArgumentNullException.ThrowIfNull(traceEvent);
+        if (!_requests.Enabled && !_latency.Enabled && !_tokens.Enabled && !_cost.Enabled && !_cache.Enabled && !_refusals.Enabled)
+        {
+            // Nobody collects (no exporter): skip the labelling, which takes the cap's lock.
+            return;
+        }
+
         var outcome = OutcomeOf(traceEvent.Outcome);
         var tier = string.IsNullOrEmpty(traceEvent.ModelTier) ? None : _tiers.Label(traceEvent.ModelTier);
 

@@ -302,4 +302,21 @@ public sealed class GatewayMetricsTests
         Assert.Equal([SeriesCap.Other], collected.Points(GatewayMetrics.RequestsInstrument).Select(p => p.Tags["app"]).Distinct());
         Assert.Equal(2, collected.Sum(GatewayMetrics.RequestsInstrument));
     }
+
+    [Fact]
+    public void With_nobody_collecting_a_call_is_not_labelled_and_takes_no_app_series()
+    {
+        using var factory = new IsolatedMeterFactory();
+        using var metrics = new GatewayMetrics(factory, Options.Create(new GatewayMetricsOptions { PerAppSeriesCap = 1 }));
+
+        metrics.Record(Event("early-app"));
+
+        Assert.Equal(0, metrics.AppsWithOwnSeries);
+        var collected = Collect(m =>
+        {
+            m.Record(Event("early-app"));
+            Assert.Equal(1, m.AppsWithOwnSeries);
+        }, perAppSeriesCap: 1);
+        Assert.Equal(1, collected.Sum(GatewayMetrics.RequestsInstrument, ("app", "early-app")));
+    }
 }
