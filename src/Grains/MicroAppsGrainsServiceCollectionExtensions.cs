@@ -25,9 +25,10 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddOptions<Budgets.BudgetOptions>().Bind(configuration.GetSection(Budgets.BudgetOptions.Section));
         services.AddOptions<Alerts.AlertOptions>().Bind(configuration.GetSection(Alerts.AlertOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Alerts.AlertOptions>, Alerts.AlertOptionsValidator>());
+        // The same cap as the per-app series of the gateway metrics (Telemetry:Metrics:PerAppSeriesCap, validated there).
         services.TryAddSingleton(sp => new Budgets.BudgetMetrics(
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
-            Math.Max(0, configuration.GetValue("Telemetry:Metrics:PerAppSeriesCap", 100))));
+            Math.Max(0, sp.GetRequiredService<IOptions<GatewayMetricsOptions>>().Value.PerAppSeriesCap)));
         services.TryAddSingleton<Alerts.IAlertSender, Alerts.AlertSender>();
         services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Governance.PromotionGateOptions>, Governance.PromotionGateOptionsValidator>());
