@@ -149,6 +149,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "DELETE /admin/apps/{appId}/keys/{keyId}", "PUT /admin/apps/{appId}/quotas", "POST /admin/apps/{appId}/suspend",
                      "POST /admin/apps/{appId}/resume", "PUT /admin/budgets/{budgetId}", "GET /admin/budgets/{budgetId}",
                      "GET /admin/audit", "GET /admin/audit/verify",
+                     "GET /admin/cost/spend", "GET /admin/cost/summary", "GET /admin/cost/budgets", "GET /admin/kpis",
                  })
         {
             Assert.Contains(expected, seen);

@@ -25,7 +25,8 @@ public enum CostDimension
 /// name such as <c>Completed</c> are counted under the trace outcome it maps to). <see cref="CostUsd"/> is the sum of
 /// the events' actual cost; <see cref="CacheSavedUsd"/> is what the cache hits would have cost on the model that
 /// served them (priced with the model catalog); cache hits whose model is not in the catalog, or that carry no token
-/// counts, are counted in <see cref="UnpricedCacheHits"/> and add nothing to the savings.
+/// counts, are counted in <see cref="UnpricedCacheHits"/> and add nothing to the savings. <see cref="TokensIn"/> and
+/// <see cref="TokensOut"/> are tokens models processed: cache hits' tokens are not in them.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("microapps.CostTotals")]
 public sealed record CostTotals(

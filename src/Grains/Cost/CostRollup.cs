@@ -96,10 +96,18 @@ public static class CostRollup
         public void Add(TraceEvent e, ModelCatalog catalog)
         {
             requests++;
-            tokensIn += Math.Max(0, e.TokensIn);
-            tokensOut += Math.Max(0, e.TokensOut);
             cost += e.CostActualUsd;
-            switch (OutcomeOf(e))
+            var outcome = OutcomeOf(e);
+
+            // Tokens a model processed: a cache hit's tokens were processed by the call that filled the cache, and
+            // are priced into the savings instead.
+            if (outcome != TraceOutcomes.CacheHit)
+            {
+                tokensIn += Math.Max(0, e.TokensIn);
+                tokensOut += Math.Max(0, e.TokensOut);
+            }
+
+            switch (outcome)
             {
                 case TraceOutcomes.Success:
                     success++;

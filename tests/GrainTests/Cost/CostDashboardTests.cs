@@ -189,6 +189,9 @@ public sealed class CostDashboardTests(ClusterFixture fixture)
         var all = await Dashboard.GetSummaryAsync(day, day.AddDays(1), top: 10);
         Assert.Equal([b, a], all.TopApps.Select(s => s.Key));
         Assert.Equal((9L, 4L, 3L, 1L, 1L), (summary.Total.Requests, summary.Total.Success, summary.Total.CacheHits, summary.Total.Blocked, summary.Total.Errors));
+
+        // Tokens models processed: the cache hits' tokens are in the savings, not here.
+        Assert.Equal((50L, 5L), (summary.Total.TokensIn, summary.Total.TokensOut));
     }
 
     [Fact]
