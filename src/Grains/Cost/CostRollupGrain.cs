@@ -1,36 +1,22 @@
-using MicroApps.Orleans.Gateway;
-using MicroApps.Orleans.Telemetry;
-using MicroApps.Orleans.Tiers;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace MicroApps.Orleans.Cost;
 
-/// <summary>Stored roll-ups of a day's closed hours (key: hour of day 0–23).</summary>
-[GenerateSerializer, Alias("microapps.CostDayState")]
-public sealed class CostDayState
-{
-    [Id(0)]
-    public Dictionary<int, HourRollup> Hours { get; set; } = [];
-}
-
 /// <summary>
-/// The cost roll-up of one UTC day. A closed hour is read from the trace store once (every app active in it, one hour
-/// partition each), stored, and answered from state from then on: late events in a closed hour are not counted, so
-/// closed figures never move. The grace period (<see cref="CostOptions.RollupGrace"/>) covers the trace writer's batching.
-/// Open hours are computed live and reused for <see cref="CostOptions.LiveCacheFor"/>, so a busy dashboard reads the
-/// store at most once per open hour per that interval.
+/// The cost roll-up of one UTC day: answers slices of its hours, grouped and bucketed, from the hour roll-ups. A closed
+/// hour comes from its <see cref="ICostHourGrain"/> (stored once, final: late events in a closed hour are not counted,
+/// so closed figures never move; the grace period <see cref="CostOptions.RollupGrace"/> covers the trace writer's
+/// batching) and is kept in memory, being immutable. Open hours are computed live from the trace store and reused for
+/// <see cref="CostOptions.LiveCacheFor"/>, so a busy dashboard reads the store at most once per open hour per interval.
 /// </summary>
 public sealed class CostRollupGrain(
-    [PersistentState("costday", "store")] IPersistentState<CostDayState> state,
-    ITraceStore store,
-    ModelCatalog catalog,
+    CostHourScanner scanner,
     IOptions<CostOptions> options,
-    [FromKeyedServices(PlatformClock.Key)] TimeProvider time,
-    ILogger<CostRollupGrain> logger) : Grain, ICostRollupGrain
+    [FromKeyedServices(PlatformClock.Key)] TimeProvider time) : Grain, ICostRollupGrain
 {
     private readonly CostOptions _options = options.Value;
+    private readonly Dictionary<int, HourRollup> _closed = [];
     private readonly Dictionary<int, HourRollup> _live = [];
 
     public async Task<CostSlice> SliceAsync(CostSliceRequest request)
@@ -38,51 +24,57 @@ public sealed class CostRollupGrain(
         ArgumentNullException.ThrowIfNull(request);
         var dayStart = DayStart();
         var now = time.GetUtcNow();
+        var requested = Enumerable.Range(0, 24)
+            .Select(index => (Index: index, Hour: dayStart.AddHours(index)))
+            .Where(h => h.Hour >= request.From && h.Hour < request.To && h.Hour <= now)
+            .ToList();
+
+        // Closed hours not yet in memory: ask their hour grains at once (each computes and stores its roll-up once).
+        var missing = requested.Where(h => scanner.IsClosed(h.Hour, now) && !_closed.ContainsKey(h.Index)).ToList();
+        var fetched = await Task.WhenAll(missing.Select(h => FinalOrNullAsync(h.Hour)));
+        foreach (var rollup in fetched.OfType<HourRollup>())
+        {
+            var index = (int)(rollup.HourStart - dayStart).TotalHours;
+            _closed[index] = rollup;
+            _live.Remove(index);
+        }
+
         var hours = new List<HourRollup>();
         var closed = 0;
         var live = 0;
-        var newlyClosed = false;
-        for (var index = 0; index < 24; index++)
+        foreach (var (index, hour) in requested)
         {
-            var hour = dayStart.AddHours(index);
-            if (hour < request.From || hour >= request.To || hour > now)
+            if (_closed.TryGetValue(index, out var final))
             {
+                hours.Add(final);
+                closed++;
                 continue;
             }
 
-            if (now >= hour.AddHours(1) + _options.RollupGrace)
+            if (!_live.TryGetValue(index, out var cached) || now - cached.ComputedAt >= _options.LiveCacheFor || cached.ComputedAt > now)
             {
-                if (!state.State.Hours.TryGetValue(index, out var stored))
-                {
-                    stored = await ComputeAsync(hour, final: true, now);
-                    state.State.Hours[index] = stored;
-                    _live.Remove(index);
-                    newlyClosed = true;
-                }
-
-                hours.Add(stored);
-                closed++;
+                cached = await scanner.RollUpAsync(hour, final: false, now);
+                _live[index] = cached;
             }
-            else
-            {
-                if (!_live.TryGetValue(index, out var cached) || now - cached.ComputedAt >= _options.LiveCacheFor || cached.ComputedAt > now)
-                {
-                    cached = await ComputeAsync(hour, final: false, now);
-                    _live[index] = cached;
-                }
 
-                hours.Add(cached);
-                live++;
-            }
-        }
-
-        if (newlyClosed)
-        {
-            // Written before the reply: a closed hour is computed once, not again by the next activation.
-            await state.WriteStateAsync();
+            hours.Add(cached);
+            live++;
         }
 
         return new CostSlice(Buckets(hours, request, dayStart), ActiveApps(hours), Incidents(hours), closed, live);
+    }
+
+    private async Task<HourRollup?> FinalOrNullAsync(DateTimeOffset hour)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<ICostHourGrain>(CostDays.HourKeyOf(hour)).GetFinalAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // The hour grain's silo clock says the grace period has not quite passed: answer the hour live this time.
+            return null;
+        }
     }
 
     private DateTimeOffset DayStart()
@@ -96,38 +88,6 @@ public sealed class CostRollupGrain(
         {
             throw new ArgumentException($"A cost roll-up grain is keyed by a UTC day (yyyy-MM-dd), not '{key}'.");
         }
-    }
-
-    private async Task<HourRollup> ComputeAsync(DateTimeOffset hour, bool final, DateTimeOffset now)
-    {
-        var apps = await store.AppsActiveInHourAsync(hour);
-        var cells = new List<CostCell>();
-        foreach (var chunk in apps.Chunk(_options.ScanParallelism))
-        {
-            // One hour partition per app; each read builds its own cells, so the parallel reads share nothing.
-            foreach (var part in await Task.WhenAll(chunk.Select(app => ScanAsync(app, hour))))
-            {
-                cells.AddRange(part);
-            }
-        }
-
-        if (final)
-        {
-            logger.LogInformation("Cost roll-up of closed hour {Hour:u}: {Apps} apps, {Cells} cells", hour, apps.Count, cells.Count);
-        }
-
-        return new HourRollup(hour, cells, final, now);
-    }
-
-    private async Task<IReadOnlyList<CostCell>> ScanAsync(string appId, DateTimeOffset hour)
-    {
-        var events = new List<TraceEvent>();
-        await foreach (var traceEvent in store.ScanHourAsync(appId, hour))
-        {
-            events.Add(traceEvent);
-        }
-
-        return CostRollup.Aggregate(events, catalog);
     }
 
     private static List<CostBucket> Buckets(List<HourRollup> hours, CostSliceRequest request, DateTimeOffset dayStart)

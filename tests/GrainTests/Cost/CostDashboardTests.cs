@@ -116,9 +116,11 @@ public sealed class CostDashboardTests(ClusterFixture fixture)
         Assert.Equal(
             [(day.AddHours(5), 0.5m), (day.AddHours(6), 0.125m)],
             again.Groups.Single(g => g.Key == app).Series.Select(p => (p.Start, p.Totals.CostUsd)));
-        var rollup = await fixture.Grains.GetGrain<ICostRollupGrain>(CostDays.KeyOf(day))
-            .SliceAsync(new CostSliceRequest(day.AddHours(5), day.AddHours(6), [CostDimension.App], ByHour: true));
-        Assert.Equal(1, rollup.Buckets.Single(b => b.Key == app).Totals.Requests);
+
+        // The hour's grain answers from its stored roll-up: the late event (a second request) is not in it.
+        var stored = await fixture.Grains.GetGrain<ICostHourGrain>(CostDays.HourKeyOf(day.AddHours(5))).GetFinalAsync();
+        Assert.True(stored.Final);
+        Assert.Equal(1, stored.Cells.Single(c => c.AppId == app).Totals.Requests);
     }
 
     [Fact]
@@ -142,6 +144,8 @@ public sealed class CostDashboardTests(ClusterFixture fixture)
         ClusterFixture.Time.Advance(new CostOptions().LiveCacheFor);
         var refreshed = await Dashboard.GetSpendAsync(hour, hour.AddHours(1), CostGranularity.Hour, CostDimension.App);
         Assert.Equal(0.3m, GroupTotal(refreshed, app).CostUsd);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.Grains.GetGrain<ICostHourGrain>(CostDays.HourKeyOf(hour)).GetFinalAsync());
 
         // Past the end of the hour plus the grace period the hour is closed: rolled up and stored once.
         ClusterFixture.Time.Advance(hour.AddHours(1) + new CostOptions().RollupGrace - ClusterFixture.Time.GetUtcNow());
