@@ -1,4 +1,5 @@
 using MicroApps.Orleans.Backends;
+using MicroApps.Orleans.Cost;
 using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Tiers;
@@ -46,6 +47,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.AddOptions<Apps.LifecycleOptions>().Bind(configuration.GetSection(Apps.LifecycleOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Apps.LifecycleOptions>, Apps.LifecycleOptionsValidator>());
+        services.AddCostDashboard(configuration);
 
         services.AddOptions<PolicyOptions>()
             .Bind(configuration.GetSection(PolicyOptions.Section))

@@ -150,6 +150,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "POST /admin/apps/{appId}/resume", "PUT /admin/budgets/{budgetId}", "GET /admin/budgets/{budgetId}",
                      "GET /admin/audit", "GET /admin/audit/verify",
                      "GET /admin/budgets/{budgetId}/alerts", "GET /admin/alerts", "POST /admin/budgets/{budgetId}/acknowledge",
+                     "GET /admin/cost/spend", "GET /admin/cost/summary", "GET /admin/cost/budgets", "GET /admin/kpis",
                  })
         {
             Assert.Contains(expected, seen);

@@ -65,6 +65,7 @@ public static partial class AdminEndpoints
         admin.MapApprovalEndpoints();
         admin.MapPromptEndpoints();
         admin.MapAuditEndpoints();
+        admin.MapCostEndpoints();
 
         return endpoints;
     }
