@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using MicroApps.Orleans.Gateway;
+using MicroApps.Orleans.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -48,6 +49,14 @@ public static class MicroAppsHosting
         var advertised = ResolveAdvertisedAddress(orleans);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = orleans.ShutdownTimeout);
         builder.Services.AddMicroAppsGrains(builder.Configuration);
+        if (orleans.UsesAzureStorage)
+        {
+            // Trace events go to the same storage account as grain state (AddMicroAppsGrains' default keeps them in memory).
+            builder.Services.Replace(ServiceDescriptor.Singleton<ITraceStore>(sp => new AzureTableTraceStore(
+                new TableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString, AzureTableTraceStore.ClientOptions()),
+                sp.GetRequiredService<IOptions<TraceWriterOptions>>(),
+                sp.GetRequiredService<ILogger<AzureTableTraceStore>>())));
+        }
 
         builder.UseOrleans(silo =>
         {
