@@ -97,6 +97,70 @@ public sealed class CostEndpointsTests(FrontDoorFixture fixture)
     }
 
     [Fact]
+    public async Task Real_governed_calls_show_in_the_spend_with_exactly_what_their_budget_was_charged()
+    {
+        var appId = FrontDoorFixture.NewAppId("cost-live");
+        var key = await fixture.CreateAppWithKeyAsync(appId, allowedTiers: ["standard", "premium", "local"]);
+        var (misses, hits, charged) = (0, 0, 0m);
+
+        async Task<bool> CallAsync(string model, string text)
+        {
+            using var response = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody(model, text));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            charged += decimal.Parse(response.Headers.GetValues("x-microapps-cost-usd").Single(), CultureInfo.InvariantCulture);
+            var hit = response.Headers.GetValues("x-microapps-cache").Single() == "hit";
+            (misses, hits) = hit ? (misses, hits + 1) : (misses + 1, hits);
+            return hit;
+        }
+
+        await CallAsync(FrontDoorFixture.StandardModel, "what is the cost of " + appId);
+        await CallAsync(FrontDoorFixture.PremiumModel, "and on the premium tier, " + appId);
+
+        // The cache entry is written one-way after the first answer: repeat (bounded) until the cache serves it.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await CallAsync(FrontDoorFixture.StandardModel, "what is the cost of " + appId))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the repeated request was never served from the cache");
+        }
+
+        using (var refused = await fixture.PostChatAsync(key, FrontDoorFixture.ChatBody("no-such-model", "hello")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        }
+
+        var spent = (await GetJsonAsync($"admin/apps/{appId}")).GetProperty("spentUsd").GetDecimal();
+        Assert.Equal(charged, spent);
+        Assert.True(spent > 0m);
+
+        // The current hour is live and reused for a few seconds: poll (bounded) until every call is in it.
+        var now = DateTimeOffset.UtcNow;
+        var path = $"admin/cost/spend?from={Iso(now.AddHours(-1))}&to={Iso(now.AddHours(1))}&granularity=hour&groupBy=app";
+        JsonElement total;
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var series = await GetJsonAsync(path);
+            if (Group(series, appId) is { } group && group.GetProperty("total").GetProperty("requests").GetInt64() == misses + hits + 1)
+            {
+                total = group.GetProperty("total");
+                Assert.True(series.GetProperty("liveHours").GetInt32() >= 1);
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the spend never showed the {misses + hits + 1} calls of {appId}: {Group(series, appId)}");
+        }
+
+        Assert.Equal(spent, total.GetProperty("costUsd").GetDecimal());
+        Assert.Equal(misses, total.GetProperty("success").GetInt64());
+        Assert.Equal(hits, total.GetProperty("cacheHits").GetInt64());
+        Assert.Equal(1, total.GetProperty("invalid").GetInt64());
+        Assert.True(total.GetProperty("tokensIn").GetInt64() > 0);
+
+        var byModel = await GetJsonAsync($"admin/cost/spend?from={Iso(now.AddHours(-1))}&to={Iso(now.AddHours(1))}&granularity=day&groupBy=model");
+        Assert.NotNull(Group(byModel, FrontDoorFixture.PremiumModel));
+    }
+
+    [Fact]
     public async Task Budgets_show_spend_so_far_burn_rate_and_projection_of_an_apps_budget()
     {
         var appId = FrontDoorFixture.NewAppId("cost-burn");
