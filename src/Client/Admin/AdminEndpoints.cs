@@ -71,6 +71,7 @@ public static partial class AdminEndpoints
         admin.MapApprovalEndpoints();
         admin.MapPromptEndpoints();
         admin.MapAuditEndpoints();
+        admin.MapTraceEndpoints();
 
         return endpoints;
     }
