@@ -149,6 +149,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "DELETE /admin/apps/{appId}/keys/{keyId}", "PUT /admin/apps/{appId}/quotas", "POST /admin/apps/{appId}/suspend",
                      "POST /admin/apps/{appId}/resume", "PUT /admin/budgets/{budgetId}", "GET /admin/budgets/{budgetId}",
                      "GET /admin/audit", "GET /admin/audit/verify",
+                     "GET /admin/traces", "GET /admin/traces/{appId}/{requestId}", "GET /admin/prompts/search",
                  })
         {
             Assert.Contains(expected, seen);
