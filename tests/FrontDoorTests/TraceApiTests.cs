@@ -270,7 +270,7 @@ public sealed class TraceApiTests(FrontDoorFixture fixture)
         }
 
         await WaitForTraceAsync(appId, requestId);
-        using var search = await GetJsonAsync($"admin/prompts/search?appId={appId}");
+        using var search = await GetJsonAsync($"admin/prompts/search?q={Uri.EscapeDataString("Nothing to keep")}&appId={appId}");
         Assert.Empty(search.RootElement.GetProperty("items").EnumerateArray());
     }
 
@@ -305,6 +305,8 @@ public sealed class TraceApiTests(FrontDoorFixture fixture)
     [InlineData("admin/traces?appId=Not_An_App", "appId")]
     [InlineData("admin/traces?continuationToken=not-a-token", "continuationToken")]
     [InlineData("admin/traces/Not_An_App/r1", "appId")]
+    [InlineData("admin/prompts/search", "q")]
+    [InlineData("admin/prompts/search?q=%20", "q")]
     [InlineData("admin/prompts/search?q=x&from=nope", "from")]
     [InlineData("admin/prompts/search?q=x&pageSize=5000", "pageSize")]
     [InlineData("admin/prompts/search?q=x&continuationToken=not-a-token", "continuationToken")]

@@ -17,8 +17,8 @@ public interface ITelemetryGrain : IGrainWithIntegerKey
     Task<TraceRecord?> FindTraceAsync(string appId, string requestId);
 
     /// <summary>
-    /// Text search over the redacted prompt store (case-insensitive substring of prompt or response; empty text lists
-    /// every sample in the range), newest first, paged like <see cref="QueryTracesAsync"/>.
+    /// Text search over the redacted prompt store (case-insensitive substring of prompt or response; the text is
+    /// required), newest first, paged like <see cref="QueryTracesAsync"/>.
     /// </summary>
     Task<PromptSamplePage> SearchPromptsAsync(PromptSearchQuery query);
 
@@ -106,9 +106,9 @@ public static class TelemetryRules
             return errors;
         }
 
-        if (query.Text is null || query.Text.Length > MaxSearchTextLength)
+        if (string.IsNullOrWhiteSpace(query.Text) || query.Text.Length > MaxSearchTextLength)
         {
-            errors["q"] = $"q must be a text of at most {MaxSearchTextLength} characters (empty lists every sample)";
+            errors["q"] = $"q is required: the text to find, 1-{MaxSearchTextLength} characters";
         }
 
         ValidateRange(query.From, query.To, errors);

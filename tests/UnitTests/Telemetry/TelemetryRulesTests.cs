@@ -37,7 +37,9 @@ public sealed class TelemetryRulesTests
     [Fact]
     public void A_prompt_search_names_its_text_q()
     {
-        Assert.Empty(TelemetryRules.Validate(new PromptSearchQuery("", Now.AddHours(-1), Now)));
+        Assert.Empty(TelemetryRules.Validate(new PromptSearchQuery("refund", Now.AddHours(-1), Now)));
+        Assert.Equal(["q"], TelemetryRules.Validate(new PromptSearchQuery("", Now.AddHours(-1), Now)).Keys);
+        Assert.Equal(["q"], TelemetryRules.Validate(new PromptSearchQuery("  ", Now.AddHours(-1), Now)).Keys);
         Assert.Equal(["q"], TelemetryRules.Validate(new PromptSearchQuery(new string('x', 201), Now.AddHours(-1), Now)).Keys);
         Assert.Equal(["pageSize"], TelemetryRules.Validate(new PromptSearchQuery("x", Now.AddHours(-1), Now, PageSize: 0)).Keys);
     }
