@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace MicroApps.Orleans;
 
@@ -51,8 +52,20 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddSingleton(sp => new LocalExtractiveSummarizer(sp.GetRequiredService<TokenEstimator>(), sp.GetRequiredKeyedService<TimeProvider>(PlatformClock.Key)));
         services.TryAddSingleton<IModelBackends, ModelBackends>();
         services.TryAddSingleton<Telemetry.ITraceStore, Telemetry.InMemoryTraceStore>();
+        services.AddOptions<Telemetry.TraceWriterOptions>().Bind(configuration.GetSection(Telemetry.TraceWriterOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Telemetry.TraceWriterOptions>, Telemetry.TraceWriterOptionsValidator>());
         services.TryAddSingleton<InMemoryTraceSink>();
-        services.TryAddSingleton<ITraceSink>(sp => sp.GetRequiredService<InMemoryTraceSink>());
+        services.TryAddSingleton<Telemetry.TraceWriter>();
+
+        // Every call's event goes to the ring of recent events and to the durable writer (which does nothing
+        // when Telemetry:Traces:Enabled is false); the governed call awaits both before it answers.
+        if (!services.Any(d => d.ServiceType == typeof(ITraceSink)))
+        {
+            services.AddSingleton<ITraceSink>(sp => sp.GetRequiredService<InMemoryTraceSink>());
+            services.AddSingleton<ITraceSink>(sp => sp.GetRequiredService<Telemetry.TraceWriter>());
+            services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Telemetry.TraceWriterLifecycle>();
+        }
+
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using MicroApps.Orleans.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,6 +44,14 @@ public static class MicroAppsHosting
         var advertised = ResolveAdvertisedAddress(orleans);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = orleans.ShutdownTimeout);
         builder.Services.AddMicroAppsGrains(builder.Configuration);
+        if (orleans.UsesAzureStorage)
+        {
+            // Trace events go to the same storage account as grain state (AddMicroAppsGrains' default keeps them in memory).
+            builder.Services.Replace(ServiceDescriptor.Singleton<ITraceStore>(sp => new AzureTableTraceStore(
+                new TableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString, AzureTableTraceStore.ClientOptions()),
+                sp.GetRequiredService<IOptions<TraceWriterOptions>>(),
+                sp.GetRequiredService<ILogger<AzureTableTraceStore>>())));
+        }
 
         builder.UseOrleans(silo =>
         {

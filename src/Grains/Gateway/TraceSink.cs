@@ -1,17 +1,24 @@
+using MicroApps.Orleans.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace MicroApps.Orleans.Gateway;
 
-/// <summary>Where trace events go. Durable storage and search plug in here.</summary>
+/// <summary>
+/// Where trace events go. The governed call awaits every registered sink before it answers, so a durable sink
+/// can guarantee that an answered call's event is stored.
+/// </summary>
 public interface ITraceSink
 {
-    /// <summary>Takes one event; must not block or throw (the call's answer does not wait for it).</summary>
-    void Record(TraceEvent traceEvent);
+    /// <summary>
+    /// Takes one event and, when the app's call was sampled, its redacted prompt sample. Must not throw, and must
+    /// bound how long it waits (telemetry never fails or hangs a call).
+    /// </summary>
+    ValueTask RecordAsync(TraceEvent traceEvent, PromptSample? sample = null);
 }
 
 /// <summary>
-/// Default sink: a structured log line at Debug and a ring of recent events in memory (per silo, lost on
-/// restart). Durable telemetry is a separate sink.
+/// A structured log line at Debug and a ring of recent events in memory (per silo, lost on restart). Always
+/// registered; the durable sink is <see cref="Telemetry.TraceWriter"/>.
 /// </summary>
 public sealed class InMemoryTraceSink(ILogger<InMemoryTraceSink> logger) : ITraceSink
 {
@@ -24,6 +31,13 @@ public sealed class InMemoryTraceSink(ILogger<InMemoryTraceSink> logger) : ITrac
     /// <summary>Events recorded since start, including those the ring no longer holds.</summary>
     public long Count => Interlocked.Read(ref _count);
 
+    public ValueTask RecordAsync(TraceEvent traceEvent, PromptSample? sample = null)
+    {
+        Record(traceEvent);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Adds the event to the ring and logs it.</summary>
     public void Record(TraceEvent traceEvent)
     {
         lock (_lock)

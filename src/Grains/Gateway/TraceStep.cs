@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using System.Security.Cryptography;
 using System.Text;
 using MicroApps.Orleans.Caching;
+using MicroApps.Orleans.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace MicroApps.Orleans.Gateway;
@@ -9,10 +10,15 @@ namespace MicroApps.Orleans.Gateway;
 /// <summary>
 /// Writes one <see cref="TraceEvent"/> and the metrics for every call, whatever its outcome. It is
 /// registered first so it wraps every other step: refusals by any later step are traced too.
-/// The prompt appears only as a SHA-256 hash of the normalised messages.
+/// The prompt appears only as a SHA-256 hash of the normalised messages (and, for apps that opted in, as a
+/// redacted <see cref="PromptSample"/>). Every sink is awaited before the call is answered: the durable sink
+/// (<see cref="TraceWriter"/>) returns once the event is stored or its write timeout passed, so an answered call's
+/// event survives a silo crash.
 /// </summary>
-public sealed class TraceStep(ITraceSink sink, GatewayMetrics metrics, [FromKeyedServices(PlatformClock.Key)] TimeProvider time, ILogger<TraceStep> logger) : IGovernedCallStep
+public sealed class TraceStep(IEnumerable<ITraceSink> sinks, GatewayMetrics metrics, [FromKeyedServices(PlatformClock.Key)] TimeProvider time, ILogger<TraceStep> logger) : IGovernedCallStep
 {
+    private readonly ITraceSink[] _sinks = sinks.ToArray();
+
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {
         var started = time.GetTimestamp();
@@ -39,7 +45,7 @@ public sealed class TraceStep(ITraceSink sink, GatewayMetrics metrics, [FromKeye
                 context.App?.PromptVersion ?? "",
                 context.EstimatedCostUsd,
                 context.CacheHit ? "cache" : $"{context.Tier}:{string.Join(">", context.Attempts)}",
-                context.Result?.Outcome.ToString() ?? (error is OperationCanceledException ? "Cancelled" : "Error"),
+                context.Result is { } result ? TraceOutcomes.Of(result.Outcome) : TraceOutcomes.Error,
                 null,
                 context.App?.Team ?? "",
                 PromptHash(context.Messages),
@@ -50,11 +56,16 @@ public sealed class TraceStep(ITraceSink sink, GatewayMetrics metrics, [FromKeye
                 context.Policy?.Summary,
                 context.Policy?.Matches.Select(PolicyStep.Describe).ToArray(),
                 context.PiiFound,
-                context.Policy?.PolicyVersion ?? context.PolicySet?.Version ?? 0);
+                context.Policy?.PolicyVersion ?? context.PolicySet?.Version ?? 0,
+                context.Result?.ErrorCode ?? (error is null ? null : error is OperationCanceledException ? "cancelled" : "gateway_error"));
             try
             {
-                sink.Record(traceEvent);
                 metrics.Record(traceEvent);
+                var sample = PromptSampler.Capture(context);
+                foreach (var sink in _sinks)
+                {
+                    await sink.RecordAsync(traceEvent, sample);
+                }
             }
             catch (Exception ex)
             {

@@ -62,7 +62,8 @@ public sealed class GovernedCallGrainTests(ClusterFixture fixture)
         Assert.True(result.Usage.InputTokens > 0 && result.Usage.OutputTokens > 0);
         Assert.Equal(0m, result.CostUsd);
         var trace = TraceOf(request.RequestId);
-        Assert.Equal("Completed", trace.Outcome);
+        Assert.Equal(TraceOutcomes.Success, trace.Outcome);
+        Assert.Null(trace.ErrorCode);
         Assert.Equal(app.AppId, trace.AppId);
         Assert.Equal(TraceStep.PromptHash(request.Messages), trace.PromptHash);
         Assert.DoesNotContain(trace.Decisions, d => d.Contains("invoice", StringComparison.OrdinalIgnoreCase));
@@ -199,7 +200,8 @@ public sealed class GovernedCallGrainTests(ClusterFixture fixture)
         Assert.Contains("gpt-nonexistent", unknownModel.ErrorMessage);
         Assert.Equal(0, Fake.CallsTo(prompt));
         Assert.Equal(0m, (await app.Budget.GetAsync()).SpentUsd);
-        Assert.Equal("Forbidden", TraceOf(notAllowed.RequestId).Outcome);
+        Assert.Equal(TraceOutcomes.Blocked, TraceOf(notAllowed.RequestId).Outcome);
+        Assert.Equal("model_not_allowed", TraceOf(notAllowed.RequestId).ErrorCode);
     }
 
     [Fact]
@@ -269,7 +271,9 @@ public sealed class GovernedCallGrainTests(ClusterFixture fixture)
         var budget = await app.Budget.GetAsync();
         Assert.Equal(0m, budget.SpentUsd);
         Assert.Equal(0m, budget.ReservedUsd);
-        Assert.Equal("BackendFailed", TraceOf(result.RequestId).Outcome);
+        Assert.Equal(TraceOutcomes.Error, TraceOf(result.RequestId).Outcome);
+        Assert.NotNull(result.ErrorCode);
+        Assert.Equal(result.ErrorCode, TraceOf(result.RequestId).ErrorCode);
     }
 
     [Fact]
