@@ -76,7 +76,7 @@ public sealed class PiiNeverStoredTests(AzuriteFixture storage, ITestOutputHelpe
         {
             while (await telemetry.FindTraceAsync(appId, requestId) is null)
             {
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the trace of {appId}/{requestId} was not stored within 60 s");
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the trace of {appId}/{requestId} was not stored within 60 s; silo output:\n{silo.OutputTail}");
                 await Task.Yield();
             }
         }
@@ -87,7 +87,7 @@ public sealed class PiiNeverStoredTests(AzuriteFixture storage, ITestOutputHelpe
             PromptSamplePage page;
             while ((page = await telemetry.SearchPromptsAsync(new PromptSearchQuery(marker, now.AddHours(-1), now.AddHours(1), appId))).Items.Count == 0)
             {
-                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the prompt sample of {appId}/{requestId} was not stored within 60 s");
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the prompt sample of {appId}/{requestId} was not stored within 60 s; silo output:\n{silo.OutputTail}");
                 await Task.Yield();
             }
 

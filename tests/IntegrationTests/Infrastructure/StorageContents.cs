@@ -2,16 +2,21 @@ using System.IO.Compression;
 using System.Text;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using MessagePack;
 
 namespace MicroApps.Orleans.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// Everything a storage account holds, read back for inspection: every property of every entity of every table, and
-/// every blob of every container, as bytes. Strings are also looked at after base64 decoding, and gzip payloads after
-/// decompression, so text inside an encoded or compressed value is seen too.
+/// every blob of every container, as bytes. Strings are also looked at after base64 decoding, gzip payloads after
+/// decompression, and binary values as MessagePack converted to JSON (LZ4-compressed MessagePack decompressed first),
+/// so text inside an encoded or compressed value is seen too.
 /// </summary>
 internal sealed class StorageContents
 {
+    private static readonly MessagePackSerializerOptions MessagePackLz4 =
+        MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData).WithCompression(MessagePackCompression.Lz4BlockArray);
+
     private StorageContents(IReadOnlyList<(string Location, byte[] Bytes)> items, int entities, int blobs, IReadOnlyList<string> tables, IReadOnlyList<string> containers)
     {
         Items = items;
@@ -114,12 +119,36 @@ internal sealed class StorageContents
     private static void AddBytes(List<(string, byte[])> items, string location, byte[] bytes)
     {
         items.Add((location, Lower(bytes)));
+        if (AsMessagePackJson(bytes) is { } json)
+        {
+            items.Add((location + " (MessagePack as JSON)", Lower(Encoding.UTF8.GetBytes(json))));
+        }
+
         if (bytes.Length > 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
         {
             using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
             using var output = new MemoryStream();
             gzip.CopyTo(output);
             items.Add((location + " (gunzipped)", Lower(output.ToArray())));
+        }
+    }
+
+    /// <summary>The value as JSON when it is MessagePack (LZ4 block-array compressed or not); null when it is not.</summary>
+    private static string? AsMessagePackJson(byte[] bytes)
+    {
+        if (bytes.Length < 2)
+        {
+            return null;
+        }
+
+        try
+        {
+            return MessagePackSerializer.ConvertToJson(bytes, MessagePackLz4);
+        }
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or InvalidOperationException or ArgumentException or OverflowException or FormatException)
+        {
+            // Not MessagePack (Orleans grain state, JSON, text): looked at as bytes only.
+            return null;
         }
     }
 
