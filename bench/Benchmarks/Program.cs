@@ -26,55 +26,50 @@ Console.WriteLine($"MicroApps.Orleans benchmark · {Environment.ProcessorCount} 
 await using var upstream = await FakeOpenAIServer.StartAsync();
 Console.WriteLine($"fake upstream: {upstream.BaseUrl}");
 
-var clusterId = $"bench-{Guid.NewGuid():N}"[..16];
 var adminToken = Guid.NewGuid().ToString("N");
-var port = FreePort();
-var siloPort = FreePort();
-var gatewayPort = FreePort();
-var frontDoorUrl = $"http://127.0.0.1:{port}";
-var frontDoorSettings = new Dictionary<string, string>
+Dictionary<string, string> FrontDoorSettings(string clusterId, string serviceId, bool traces)
 {
-    ["ASPNETCORE_URLS"] = frontDoorUrl,
-    ["Logging__LogLevel__Default"] = "Warning",
-    ["FrontDoor__CoHostSilo"] = "true",
-    ["FrontDoor__AdminToken"] = adminToken,
-    ["Orleans__Provider"] = "AzureStorage",
-    ["Orleans__ClusterId"] = clusterId,
-    ["Orleans__ServiceId"] = "microapps-bench",
-    ["Orleans__SiloPort"] = siloPort.ToString(),
-    ["Orleans__GatewayPort"] = gatewayPort.ToString(),
-    ["Storage__ConnectionString"] = options.ConnectionString,
-    ["Models__Backends__0__Name"] = "upstream",
-    ["Models__Backends__0__Kind"] = "OpenAI",
-    ["Models__Backends__0__BaseUrl"] = upstream.BaseUrl,
-    ["Models__Backends__0__ApiKey"] = "bench",
-    ["Models__Tiers__standard__Models__0__Name"] = "fake-gpt",
-    ["Models__Tiers__standard__Models__0__Backend"] = "upstream",
-    ["Models__Tiers__standard__Models__0__InputPricePer1K"] = "0.0005",
-    ["Models__Tiers__standard__Models__0__OutputPricePer1K"] = "0.0015",
-    ["Models__Tiers__standard__Models__0__ContextWindow"] = "128000",
-    ["Models__Tiers__local__Models__0__Name"] = "local-extractive-summarizer",
-    ["Models__Tiers__local__Models__0__Backend"] = "local",
-    ["Models__Tiers__local__Models__0__ContextWindow"] = "16384",
-};
+    var settings = new Dictionary<string, string>
+    {
+        ["Logging__LogLevel__Default"] = "Warning",
+        ["FrontDoor__CoHostSilo"] = "true",
+        ["FrontDoor__AdminToken"] = adminToken,
+        ["Orleans__Provider"] = "AzureStorage",
+        ["Orleans__ClusterId"] = clusterId,
+        ["Orleans__ServiceId"] = serviceId,
+        ["Orleans__SiloPort"] = FreePort().ToString(),
+        ["Orleans__GatewayPort"] = FreePort().ToString(),
+        ["Storage__ConnectionString"] = options.ConnectionString,
+        ["Telemetry__Traces__Enabled"] = traces ? "true" : "false",
+        ["Telemetry__Traces__TablePrefix"] = "bench" + Guid.NewGuid().ToString("N")[..8],
+        ["Models__Backends__0__Name"] = "upstream",
+        ["Models__Backends__0__Kind"] = "OpenAI",
+        ["Models__Backends__0__BaseUrl"] = upstream.BaseUrl,
+        ["Models__Backends__0__ApiKey"] = "bench",
+        ["Models__Tiers__standard__Models__0__Name"] = "fake-gpt",
+        ["Models__Tiers__standard__Models__0__Backend"] = "upstream",
+        ["Models__Tiers__standard__Models__0__InputPricePer1K"] = "0.0005",
+        ["Models__Tiers__standard__Models__0__OutputPricePer1K"] = "0.0015",
+        ["Models__Tiers__standard__Models__0__ContextWindow"] = "128000",
+        ["Models__Tiers__local__Models__0__Name"] = "local-extractive-summarizer",
+        ["Models__Tiers__local__Models__0__Backend"] = "local",
+        ["Models__Tiers__local__Models__0__ContextWindow"] = "16384",
+    };
 
-// Experiments: BENCH_FD_<Setting> overrides a front-door setting, e.g. BENCH_FD_Telemetry__Exporter=console.
-foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-    .Select(e => ((string)e.Key, (string?)e.Value ?? "")).Where(e => e.Item1.StartsWith("BENCH_FD_", StringComparison.Ordinal)))
-{
-    frontDoorSettings[name["BENCH_FD_".Length..]] = value;
+    // Experiments: BENCH_FD_<Setting> overrides a front-door setting, e.g. BENCH_FD_Telemetry__Exporter=console.
+    foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+        .Select(e => ((string)e.Key, (string?)e.Value ?? "")).Where(e => e.Item1.StartsWith("BENCH_FD_", StringComparison.Ordinal)))
+    {
+        settings[name["BENCH_FD_".Length..]] = value;
+    }
+
+    return settings;
 }
-
-await using var frontDoor = FrontDoorProcess.Start(options.FrontDoorDll, frontDoorSettings);
-await frontDoor.WaitReadyAsync(frontDoorUrl, TimeSpan.FromSeconds(90));
-Console.WriteLine($"front door (co-hosted silo, Azure Table storage on Azurite): {frontDoorUrl}");
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
 {
     Timeout = TimeSpan.FromSeconds(30),
 };
-
-var appKey = await SeedAppAsync(http, frontDoorUrl, adminToken);
 
 // Every request is distinct so the cache never answers: this measures the full governed path.
 var benchModel = Environment.GetEnvironmentVariable("BENCH_MODEL") ?? "fake-gpt";
@@ -96,30 +91,67 @@ async Task<bool> SendAsync(string url, string? key, long n, CancellationToken ct
 }
 
 var direct = $"{upstream.BaseUrl}/chat/completions";
-var governed = $"{frontDoorUrl}/v1/chat/completions";
 var duration = TimeSpan.FromSeconds(options.Seconds);
-
-// Warm up both paths (JIT, connection pools, grain activations).
 await LoadGenerator.RunAsync("warm-up direct", 8, TimeSpan.FromSeconds(2), (n, ct) => SendAsync(direct, null, n, ct));
-await LoadGenerator.RunAsync("warm-up governed", 8, TimeSpan.FromSeconds(3), (n, ct) => SendAsync(governed, appKey, n, ct));
 
+// The governed path is measured with durable traces on (Azure Table trace store on Azurite) and off
+// (Telemetry:Traces:Enabled=false, the in-memory ring only), in alternating rounds on fresh front doors and
+// service ids so neither mode inherits the other's warm state or data; everything else is the same.
+var rounds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ROUNDS"), out var r) && r > 0 ? r : 2;
 var results = new List<LoadResult>();
-foreach (var connections in new[] { 32, 1 })
+var governed = new Dictionary<bool, List<LoadResult>> { [true] = [], [false] = [] };
+string clusterId = "", serviceId = "";
+FrontDoorProcess? frontDoor = null;
+for (var round = 0; round < rounds; round++)
 {
-    results.Add(await LoadGenerator.RunAsync("direct to upstream", connections, duration, (n, ct) => SendAsync(direct, null, n, ct)));
-    results.Add(await LoadGenerator.RunAsync("governed via front door", connections, duration, (n, ct) => SendAsync(governed, appKey, n, ct)));
+    foreach (var traces in new[] { false, true })
+    {
+        if (frontDoor is not null)
+        {
+            await frontDoor.DisposeAsync();
+        }
+
+        clusterId = $"bench-{Guid.NewGuid():N}"[..16];
+        serviceId = $"microapps-bench-{Guid.NewGuid():N}"[..24];
+        var port = FreePort();
+        var frontDoorUrl = $"http://127.0.0.1:{port}";
+        var settings = FrontDoorSettings(clusterId, serviceId, traces);
+        settings["ASPNETCORE_URLS"] = frontDoorUrl;
+        frontDoor = FrontDoorProcess.Start(options.FrontDoorDll, settings);
+        await frontDoor.WaitReadyAsync(frontDoorUrl, TimeSpan.FromSeconds(90));
+        var mode = traces ? "traces on" : "traces off";
+        Console.WriteLine($"round {round + 1}, {mode}: front door (co-hosted silo, Azure Table storage on Azurite): {frontDoorUrl}");
+        var appKey = await SeedAppAsync(http, frontDoorUrl, adminToken);
+        var url = $"{frontDoorUrl}/v1/chat/completions";
+        await LoadGenerator.RunAsync("warm-up governed", 8, TimeSpan.FromSeconds(3), (n, ct) => SendAsync(url, appKey, n, ct));
+        foreach (var connections in new[] { 32, 1 })
+        {
+            if (round == 0 && !traces)
+            {
+                results.Add(await LoadGenerator.RunAsync("direct to upstream", connections, duration, (n, ct) => SendAsync(direct, null, n, ct)));
+            }
+
+            var result = await LoadGenerator.RunAsync($"governed, {mode} (round {round + 1})", connections, duration, (n, ct) => SendAsync(url, appKey, n, ct));
+            results.Add(result);
+            governed[traces].Add(result);
+        }
+    }
 }
 
+await using var lastFrontDoor = frontDoor!;
 Console.WriteLine();
 Console.WriteLine(LoadResult.Header);
-results.ForEach(r => Console.WriteLine(r));
+results.ForEach(result => Console.WriteLine(result));
 Console.WriteLine();
-var d32 = results[0];
-var g32 = results[1];
-var d1 = results[2];
-var g1 = results[3];
-Console.WriteLine($"governed / direct throughput at 32 connections: {100 * g32.RequestsPerSecond / d32.RequestsPerSecond:0.0}% (target >= 30%)");
-Console.WriteLine($"added p50 latency at 1 connection: {g1.P50Ms - d1.P50Ms:0.000} ms (target <= 0.5 ms)");
+var d32 = results.First(x => x.Name == "direct to upstream" && x.Connections == 32);
+var d1 = results.First(x => x.Name == "direct to upstream" && x.Connections == 1);
+double Mean(bool traces, int connections, Func<LoadResult, double> pick) => governed[traces].Where(x => x.Connections == connections).Average(pick);
+var on32 = Mean(true, 32, x => x.RequestsPerSecond);
+var off32 = Mean(false, 32, x => x.RequestsPerSecond);
+Console.WriteLine($"governed throughput at 32 connections, mean of {rounds} rounds: traces off {off32:0} req/s, traces on {on32:0} req/s, loss {100 * (off32 - on32) / off32:0.0}% (target <= 10%)");
+Console.WriteLine($"governed p50 at 1 connection: traces off {Mean(false, 1, x => x.P50Ms):0.000} ms, traces on {Mean(true, 1, x => x.P50Ms):0.000} ms");
+Console.WriteLine($"governed (traces on) / direct throughput at 32 connections: {100 * on32 / d32.RequestsPerSecond:0.0}% (target >= 30%)");
+Console.WriteLine($"added p50 latency at 1 connection (traces on): {Mean(true, 1, x => x.P50Ms) - d1.P50Ms:0.000} ms (target <= 0.5 ms)");
 
 // Durable reserve+settle on one budget grain, through an Orleans client to the co-hosted silo.
 var clientBuilder = Host.CreateApplicationBuilder();
@@ -127,7 +159,7 @@ clientBuilder.Configuration.AddInMemoryCollection(new Dictionary<string, string?
 {
     ["Orleans:Provider"] = "AzureStorage",
     ["Orleans:ClusterId"] = clusterId,
-    ["Orleans:ServiceId"] = "microapps-bench",
+    ["Orleans:ServiceId"] = serviceId,
     ["Storage:ConnectionString"] = options.ConnectionString,
 });
 clientBuilder.Logging.SetMinimumLevel(LogLevel.Warning);

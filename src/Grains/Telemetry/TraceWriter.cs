@@ -25,7 +25,7 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
     private readonly TraceWriterOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TraceWriter> _logger;
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _lock = new();
 
@@ -184,6 +184,23 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
 
     private async Task RunAsync()
     {
+        while (true)
+        {
+            try
+            {
+                await LoopAsync().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (!_stopping.IsCancellationRequested)
+            {
+                // A defect here must not silently end durable tracing for the life of the silo.
+                _logger.LogError(ex, "The trace writer loop failed; it starts again");
+            }
+        }
+    }
+
+    private async Task LoopAsync()
+    {
         var batch = new List<Pending>(_options.MaxBatch);
         var markers = new List<Pending>();
         var token = _stopping.Token;
@@ -203,8 +220,8 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
                 else if (backingOff)
                 {
                     // The store is failing: release the caller now rather than after another failure.
-                    pending.Done?.TrySetResult(false);
                     Retain(pending with { Done = null });
+                    pending.Done?.TrySetResult(false);
                 }
                 else
                 {
@@ -217,6 +234,7 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
                 var room = Math.Max(0, _options.MaxBatch - batch.Count);
                 var retry = _retained.Take(room).ToList();
                 _retained.RemoveRange(0, retry.Count);
+                Volatile.Write(ref _retainedCount, _retained.Count);
                 batch.InsertRange(0, retry);
             }
 
@@ -230,7 +248,6 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
                 marker.Done!.TrySetResult(_retained.Count == 0);
             }
 
-            Volatile.Write(ref _retainedCount, _retained.Count);
             if (batch.Count > 0 || markers.Count > 0 || _queue.Reader.Count > 0)
             {
                 continue;
@@ -308,8 +325,12 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
             _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _options.RetryBackoffMax.Ticks));
             foreach (var pending in batch)
             {
-                pending.Done?.TrySetResult(false);
                 Retain(pending with { Done = null });
+            }
+
+            foreach (var pending in batch)
+            {
+                pending.Done?.TrySetResult(false);
             }
         }
         catch (OperationCanceledException)
@@ -331,6 +352,8 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
             Interlocked.Add(ref _dropped, drop);
             _logger.LogError("The trace store has failed for long: {Count} oldest unstored trace events were dropped (Telemetry:Traces:MaxRetained {Max})", drop, _options.MaxRetained);
         }
+
+        Volatile.Write(ref _retainedCount, _retained.Count);
     }
 
     /// <summary>A queued event; a null event is a flush marker.</summary>

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Azure.Data.Tables;
+using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Gateway;
+using MicroApps.Orleans.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace MicroApps.Orleans.IntegrationTests;
+
+/// <summary>Trace events are written once and only once through a silo killed with SIGKILL under load.</summary>
+public sealed class TraceDurabilityTests(AzuriteFixture storage, ITestOutputHelper output) : IClassFixture<AzuriteFixture>
+{
+    private const int Workers = 16;
+    private const int Requests = 1200;
+    private const int KillAfterAnswered = 300;
+    private static readonly TimeSpan RetryDeadline = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task Every_answered_call_has_exactly_one_stored_event_after_the_silo_running_calls_is_killed()
+    {
+        var serviceId = TestEnvironment.NewId("svc");
+        var clusterId = TestEnvironment.NewId("cluster");
+        var prefix = "kill" + Guid.NewGuid().ToString("N")[..10];
+        var settings = new Dictionary<string, string>
+        {
+            ["Telemetry__Traces__TablePrefix"] = prefix,
+
+            // The guarantee is "answered after stored"; a generous timeout keeps a slow test machine from answering
+            // a call before its write finished, which would test the machine rather than the pipeline.
+            ["Telemetry__Traces__WriteTimeout"] = "00:00:20",
+        };
+        var silos = await Task.WhenAll(
+            SiloProcess.StartAsync(storage.ConnectionString, clusterId, serviceId, settings),
+            SiloProcess.StartAsync(storage.ConnectionString, clusterId, serviceId, settings));
+        await using var victim = silos[0];
+        await using var survivor = silos[1];
+
+        string apiKey;
+        var appId = TestEnvironment.NewId("traced");
+        await using (var admin = await ClusterClient.ConnectAsync(storage.ConnectionString, clusterId, serviceId))
+        {
+            var app = admin.Grains.GetGrain<IMicroAppGrain>(appId);
+            await app.CreateAsync(new AppManifest("Traced app", "owner@example.org", "platform", Audience.Internal, [], ["local"], "local",
+                new AppQuotas(0, 0), "", "v1"));
+            apiKey = (await app.IssueKeyAsync("trace durability")).ApiKey;
+        }
+
+        // Calls through a silo's gateway run the governed call (a local stateless worker) on that silo, so the
+        // victim's writer holds the events of the calls it answers when it dies.
+        await using var viaVictim = await ClusterClient.ConnectThroughAsync(victim, clusterId, serviceId);
+        await using var viaSurvivor = await ClusterClient.ConnectThroughAsync(survivor, clusterId, serviceId);
+
+        var answered = new ConcurrentDictionary<string, GovernedOutcome>();
+        var answeredByVictim = 0;
+        var answeredAfterKill = 0;
+        var retries = 0;
+        var issued = 0;
+        var killed = false;
+        var killNow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task WorkerAsync(int worker)
+        {
+            int n;
+            while ((n = Interlocked.Increment(ref issued)) <= Requests)
+            {
+                var requestId = $"tr-{n:D5}";
+                var request = new GovernedChatRequest(apiKey, requestId, "local",
+                    [new ChatTurn("user", $"Order {n}: three boxes of paper arrived on Tuesday. The invoice follows next week.")], ChatParameters.None);
+                var client = worker % 2 == 0 ? viaVictim : viaSurvivor;
+                var deadline = Stopwatch.StartNew();
+                while (true)
+                {
+                    try
+                    {
+                        var result = await client.Grains.GetGrain<IGovernedCallGrain>(0).CompleteAsync(request);
+                        Assert.True(answered.TryAdd(requestId, result.Outcome), $"{requestId} was answered twice");
+                        if (client == viaVictim)
+                        {
+                            Interlocked.Increment(ref answeredByVictim);
+                        }
+
+                        if (Volatile.Read(ref killed))
+                        {
+                            Interlocked.Increment(ref answeredAfterKill);
+                        }
+
+                        if (answered.Count == KillAfterAnswered)
+                        {
+                            killNow.TrySetResult();
+                        }
+
+                        break;
+                    }
+                    catch (Exception ex) when (deadline.Elapsed < RetryDeadline)
+                    {
+                        // The caller retries with the same request id, through the silo that is still alive.
+                        Interlocked.Increment(ref retries);
+                        output.WriteLine($"{requestId}: retry after {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
+                        client = viaSurvivor;
+                        await Task.Delay(200); // paces the retries while the cluster notices the dead silo
+                    }
+                }
+            }
+        }
+
+        var load = Task.WhenAll(Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkerAsync(w))));
+        await Task.WhenAny(killNow.Task, load);
+        Assert.True(killNow.Task.IsCompleted, "the load ended before the kill point");
+        victim.Kill();
+        Volatile.Write(ref killed, true);
+        var answeredAtKill = answered.Count;
+        await load;
+        output.WriteLine($"killed at {answeredAtKill} answered ({answeredByVictim} through the victim by the end), {retries} retries, {answeredAfterKill} answered after the kill");
+
+        Assert.Equal(Requests, answered.Count);
+        Assert.True(answeredAtKill < Requests, "the silo was killed after the load had finished");
+        Assert.True(answeredByVictim >= KillAfterAnswered / 4, $"only {answeredByVictim} calls were answered by the killed silo");
+        Assert.True(answeredAfterKill > 0, "nothing was answered after the kill");
+        Assert.True(retries > 0, "no call failed, so the crash was not exercised");
+        Assert.True(answered.Values.Count(o => o == GovernedOutcome.Completed) > Requests / 2, "most calls should have been answered by the model");
+
+        // Count the stored rows per request id, straight from the table.
+        var rows = new Dictionary<string, int>();
+        var events = new TableServiceClient(storage.ConnectionString).GetTableClient(prefix + "events");
+        await foreach (var row in events.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"AppId eq {appId}"), select: ["RequestId"]))
+        {
+            var requestId = row.GetString("RequestId");
+            rows[requestId] = rows.GetValueOrDefault(requestId) + 1;
+        }
+
+        var missing = answered.Keys.Where(id => !rows.ContainsKey(id)).Order().ToList();
+        var doubled = rows.Where(r => r.Value > 1).Select(r => r.Key).Order().ToList();
+        Assert.True(missing.Count == 0, $"{missing.Count} answered calls have no stored event: {string.Join(", ", missing.Take(20))}");
+        Assert.True(doubled.Count == 0, $"{doubled.Count} request ids were stored more than once: {string.Join(", ", doubled.Take(20))}");
+        Assert.Equal(answered.Keys.Order(), rows.Keys.Order());
+    }
+}
