@@ -2,8 +2,9 @@ namespace MicroApps.Orleans.Telemetry;
 
 /// <summary>
 /// Reads the trace store and joins business feedback to traces (key: 0; a stateless worker, so every silo answers
-/// locally). Invalid queries and feedback throw <see cref="ArgumentException"/> whose <see cref="ArgumentException.ParamName"/>
-/// names the field (as the admin API and the front door spell it, e.g. <c>pageSize</c>, <c>thumbs</c>).
+/// locally). Invalid queries and feedback throw <see cref="InvalidTelemetryRequestException"/> (an
+/// <see cref="ArgumentException"/>) whose <see cref="InvalidTelemetryRequestException.Field"/> and <c>ParamName</c> name
+/// the field as the admin API and the front door spell it, e.g. <c>pageSize</c>, <c>thumbs</c>, <c>continuationToken</c>.
 /// </summary>
 public interface ITelemetryGrain : IGrainWithIntegerKey
 {
@@ -27,6 +28,26 @@ public interface ITelemetryGrain : IGrainWithIntegerKey
     /// <c>down</c>, a label at most 64 characters of <c>A-Z a-z 0-9 _ . -</c>, and at least one field is set.
     /// </summary>
     Task<FeedbackOutcome> RecordFeedbackAsync(string appId, string requestId, BizFeedback feedback);
+}
+
+/// <summary>
+/// A trace query, prompt search or feedback the telemetry grain refuses. Unlike a plain <see cref="ArgumentException"/>,
+/// whose <c>ParamName</c> does not cross the Orleans wire, it keeps the field it names.
+/// </summary>
+[GenerateSerializer, Alias("microapps.InvalidTelemetryRequestException")]
+public sealed class InvalidTelemetryRequestException : ArgumentException
+{
+    public InvalidTelemetryRequestException(string field, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Field = field;
+    }
+
+    /// <summary>The refused field, e.g. <c>pageSize</c>.</summary>
+    [Id(0)]
+    public string Field { get; private set; }
+
+    public override string? ParamName => Field;
 }
 
 /// <summary>

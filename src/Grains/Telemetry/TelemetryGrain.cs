@@ -89,7 +89,7 @@ public sealed class TelemetryGrain(ITraceStore store, [FromKeyedServices(Platfor
         }
         catch (ArgumentException ex) when (continuationToken is not null)
         {
-            throw new ArgumentException($"continuationToken is not one this query issued: {ex.Message}", "continuationToken", ex);
+            throw new InvalidTelemetryRequestException("continuationToken", $"not a token this query issued ({ex.Message})", ex);
         }
     }
 
@@ -98,7 +98,7 @@ public sealed class TelemetryGrain(ITraceStore store, [FromKeyedServices(Platfor
         if (errors.Count > 0)
         {
             var (field, message) = errors.First();
-            throw new ArgumentException(message, field);
+            throw new InvalidTelemetryRequestException(field, message);
         }
     }
 
