@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark figures (not a test): direct vs governed throughput and latency at 32 and 1
-# connections against a fake OpenAI-compatible upstream on loopback, and durable
-# reserve+settle per second on one budget grain over Azurite.
+# connections against a fake OpenAI-compatible upstream on loopback, the governed path with
+# durable traces on and off (Telemetry:Traces:Enabled, alternating rounds: BENCH_ROUNDS, default 2),
+# and durable reserve+settle per second on one budget grain over Azurite.
 #   ./bench.sh [seconds-per-phase]    (default 10)
 #   ./bench.sh pii [--seconds 2]      PII scanner precision/recall over the corpus and the held-out corpus, and throughput
 set -euo pipefail

@@ -76,6 +76,9 @@ public static class FrontDoorApplication
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapOpenApi();
         app.MapScalarApiReference();
+
+        // The Prometheus scrape endpoint, when Telemetry:Prometheus:Enabled (docs/telemetry-otel.md).
+        app.MapMicroAppsTelemetry();
         app.MapOpenAIEndpoints();
         app.MapAdminEndpoints();
         if (configureOrleans is null)

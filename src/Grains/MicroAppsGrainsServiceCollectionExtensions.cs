@@ -66,7 +66,9 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Telemetry.TraceWriterLifecycle>();
         }
 
-        services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddOptions<GatewayMetricsOptions>().Bind(configuration.GetSection(GatewayMetricsOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayMetricsOptions>, GatewayMetricsOptionsValidator>());
+        services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IOptions<GatewayMetricsOptions>>()));
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.

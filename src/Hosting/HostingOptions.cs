@@ -140,28 +140,104 @@ public sealed class TelemetryOptions
 {
     public const string Section = "Telemetry";
 
-    /// <summary><c>none</c> (default), <c>console</c> or <c>otlp</c>.</summary>
+    /// <summary><c>none</c> (default), <c>console</c> or <c>otlp</c>: where metrics and traces are pushed.</summary>
     public string Exporter { get; set; } = "none";
 
     /// <summary>OTLP endpoint, e.g. <c>http://localhost:4317</c>; the exporter's default when empty.</summary>
     public string? OtlpEndpoint { get; set; }
+
+    /// <summary>A Prometheus scrape endpoint for the metrics, independent of <see cref="Exporter"/>.</summary>
+    public PrometheusScrapeOptions Prometheus { get; set; } = new();
 }
 
-internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOptions>
+/// <summary>The Prometheus scrape endpoint (configuration section <c>Telemetry:Prometheus</c>).</summary>
+public sealed class PrometheusScrapeOptions
+{
+    public const int DefaultPort = 9464;
+    public const string DefaultPath = "/metrics";
+    public const int MinScrapeTokenLength = 16;
+
+    /// <summary>Serve the metrics for Prometheus to scrape. Off by default.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// Path of the scrape endpoint (default <c>/metrics</c>): on the front door's own HTTP port, and on the silo's
+    /// listener (<see cref="Port"/>).
+    /// </summary>
+    public string ScrapeEndpointPath { get; set; } = DefaultPath;
+
+    /// <summary>Port of the silo's scrape listener (a silo serves no other HTTP); the front door ignores it.</summary>
+    public int Port { get; set; } = DefaultPort;
+
+    /// <summary>Host the silo's listener binds: <c>*</c> (every interface, default) or a host name such as <c>localhost</c>.</summary>
+    public string Host { get; set; } = "*";
+
+    /// <summary>
+    /// When set, the front door's scrape endpoint answers only <c>Authorization: Bearer {token}</c> (Prometheus'
+    /// <c>authorization</c> scrape setting); anonymous otherwise, as Prometheus endpoints usually are. The silo's
+    /// listener cannot check a token, so a silo refuses to start with one set.
+    /// </summary>
+    public string? ScrapeToken { get; set; }
+}
+
+internal sealed class TelemetryOptionsValidator(bool servesHttp) : IValidateOptions<TelemetryOptions>
 {
     public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
     {
+        var failures = new List<string>();
         var exporter = options.Exporter?.Trim().ToLowerInvariant();
         if (exporter is not ("none" or "console" or "otlp"))
         {
-            return ValidateOptionsResult.Fail($"Telemetry:Exporter '{options.Exporter}' is not supported; use none, console or otlp.");
+            failures.Add($"Telemetry:Exporter '{options.Exporter}' is not supported; use none, console or otlp.");
         }
 
         if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint) && !Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out _))
         {
-            return ValidateOptionsResult.Fail($"Telemetry:OtlpEndpoint '{options.OtlpEndpoint}' is not an absolute URI.");
+            failures.Add($"Telemetry:OtlpEndpoint '{options.OtlpEndpoint}' is not an absolute URI.");
         }
 
-        return ValidateOptionsResult.Success;
+        var prometheus = options.Prometheus ?? new PrometheusScrapeOptions();
+        if (prometheus.Enabled)
+        {
+            ValidatePrometheus(prometheus, failures);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private void ValidatePrometheus(PrometheusScrapeOptions prometheus, List<string> failures)
+    {
+        var path = prometheus.ScrapeEndpointPath;
+        if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/') || path.StartsWith("//", StringComparison.Ordinal)
+            || path.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '?' or '#' or '\\'))
+        {
+            failures.Add($"Telemetry:Prometheus:ScrapeEndpointPath '{path}' is not a path; use one starting with '/', such as /metrics.");
+        }
+
+        if (servesHttp)
+        {
+            if (prometheus.ScrapeToken is { } token && (token.Length < PrometheusScrapeOptions.MinScrapeTokenLength || token.Any(char.IsWhiteSpace)))
+            {
+                // Never echo the token.
+                failures.Add($"Telemetry:Prometheus:ScrapeToken must be at least {PrometheusScrapeOptions.MinScrapeTokenLength} characters without spaces.");
+            }
+
+            return;
+        }
+
+        if (prometheus.Port is < 1 or > 65535)
+        {
+            failures.Add($"Telemetry:Prometheus:Port {prometheus.Port} is not a port (1-65535).");
+        }
+
+        if (string.IsNullOrWhiteSpace(prometheus.Host) || prometheus.Host.Any(c => char.IsWhiteSpace(c) || c is '/' or '?' or '#'))
+        {
+            failures.Add($"Telemetry:Prometheus:Host '{prometheus.Host}' is not a host name; use *, localhost or an address.");
+        }
+
+        if (!string.IsNullOrEmpty(prometheus.ScrapeToken))
+        {
+            failures.Add("Telemetry:Prometheus:ScrapeToken is only honoured by the front door; a silo's scrape listener is anonymous, so remove the token from the silo's settings (and keep its port private).");
+        }
     }
 }

@@ -1,5 +1,9 @@
 using Azure.Data.Tables;
+using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,7 +26,8 @@ namespace MicroApps.Orleans.Hosting;
 /// <c>Localhost</c> for development: localhost clustering and memory storage), <c>Orleans:SiloPort</c>,
 /// <c>Orleans:GatewayPort</c>, <c>Orleans:AdvertisedIp</c>, <c>Orleans:ClientConnectTimeout</c>,
 /// <c>Orleans:ShutdownTimeout</c>, <c>Storage:ConnectionString</c>,
-/// <c>Telemetry:Exporter</c> (<c>none</c>, <c>console</c>, <c>otlp</c>), <c>Telemetry:OtlpEndpoint</c>.
+/// <c>Telemetry:Exporter</c> (<c>none</c>, <c>console</c>, <c>otlp</c>), <c>Telemetry:OtlpEndpoint</c>,
+/// <c>Telemetry:Prometheus:{Enabled, ScrapeEndpointPath, Port, Host, ScrapeToken}</c>, <c>Telemetry:Metrics:PerAppSeriesCap</c>.
 /// </summary>
 public static class MicroAppsHosting
 {
@@ -30,7 +35,7 @@ public static class MicroAppsHosting
     public const string StorageProviderName = "store";
 
     /// <summary>Meter and activity source of the platform's own instruments.</summary>
-    public const string InstrumentationName = "MicroApps.Orleans";
+    public const string InstrumentationName = GatewayMetrics.MeterName;
 
     /// <summary>Runs a silo in this process with the grains, their storage and clustering.</summary>
     public static IHostApplicationBuilder AddMicroAppsSilo(this IHostApplicationBuilder builder)
@@ -143,38 +148,80 @@ public static class MicroAppsHosting
         return builder;
     }
 
-    /// <summary>OpenTelemetry metrics and traces (Orleans meter and activity sources) with the configured exporter.</summary>
+    /// <summary>
+    /// OpenTelemetry metrics and traces with the configured exporter (<c>Telemetry:Exporter</c>), plus a Prometheus
+    /// scrape endpoint when <c>Telemetry:Prometheus:Enabled</c>: on an ASP.NET Core host it is served by the app itself
+    /// (map it with <see cref="MapMicroAppsTelemetry"/>), on a generic host (the silo) by a listener on
+    /// <c>Telemetry:Prometheus:Port</c>. Metrics: meters <c>Microsoft.Orleans</c> and <c>MicroApps.Orleans</c> and ASP.NET
+    /// Core's; traces: sources <c>Microsoft.Orleans.Runtime</c>, <c>Microsoft.Orleans.Application</c>,
+    /// <c>MicroApps.Orleans</c> and ASP.NET Core's. See docs/telemetry-otel.md.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">A <c>Telemetry</c> setting is invalid; the message names it.</exception>
     public static IHostApplicationBuilder AddMicroAppsTelemetry(this IHostApplicationBuilder builder, string serviceName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
-        var telemetry = builder.AddValidatedOptions(TelemetryOptions.Section, new TelemetryOptionsValidator());
+        var servesHttp = builder is WebApplicationBuilder;
+        var telemetry = builder.AddValidatedOptions(TelemetryOptions.Section, new TelemetryOptionsValidator(servesHttp));
+        var metricsOptions = builder.AddValidatedOptions(GatewayMetricsOptions.Section, new GatewayMetricsOptionsValidator());
         var exporter = telemetry.Exporter?.Trim().ToLowerInvariant() ?? "none";
+        var prometheus = telemetry.Prometheus ?? new PrometheusScrapeOptions();
         Uri? endpoint = Uri.TryCreate(telemetry.OtlpEndpoint, UriKind.Absolute, out var parsed) ? parsed : null;
-        if (exporter == "none")
+        if (exporter == "none" && !prometheus.Enabled)
         {
             // Without an exporter, listening would still create and record an activity for every request
             // and grain call (and aggregate every metric) only to drop them: measurable on the governed call.
             return builder;
         }
 
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(serviceName))
-            .WithMetrics(metrics =>
+        var scrapePath = prometheus.ScrapeEndpointPath;
+        if (prometheus.Enabled && servesHttp)
+        {
+            builder.Services.AddSingleton(new PrometheusScrapeEndpoint(scrapePath, string.IsNullOrEmpty(prometheus.ScrapeToken) ? null : prometheus.ScrapeToken));
+        }
+
+        var otel = builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService(serviceName));
+        otel.WithMetrics(metrics =>
+        {
+            metrics.AddMeter("Microsoft.Orleans", InstrumentationName).AddAspNetCoreInstrumentation();
+
+            // The SDK keeps 2,000 series per instrument by default; the platform's labels are bounded (apps by the cap,
+            // outcomes, tiers, reasons), so allow what they can reach rather than fold real series into an overflow one.
+            var cardinality = Math.Max(2_000, (metricsOptions.PerAppSeriesCap + 3) * 64);
+            metrics.AddView(instrument => instrument.Meter.Name == InstrumentationName
+                ? new MetricStreamConfiguration { CardinalityLimit = cardinality }
+                : null);
+            if (exporter == "console")
             {
-                metrics.AddMeter("Microsoft.Orleans", InstrumentationName).AddAspNetCoreInstrumentation();
-                if (exporter == "console")
+                metrics.AddConsoleExporter();
+            }
+            else if (exporter == "otlp")
+            {
+                metrics.AddOtlpExporter(o => { if (endpoint is not null) { o.Endpoint = endpoint; } });
+            }
+
+            if (prometheus.Enabled && servesHttp)
+            {
+                metrics.AddPrometheusExporter(o => o.ScrapeEndpointPath = scrapePath);
+            }
+            else if (prometheus.Enabled)
+            {
+                metrics.AddPrometheusHttpListener(o =>
                 {
-                    metrics.AddConsoleExporter();
-                }
-                else if (exporter == "otlp")
-                {
-                    metrics.AddOtlpExporter(o => { if (endpoint is not null) { o.Endpoint = endpoint; } });
-                }
-            })
-            .WithTracing(tracing =>
+                    o.Host = prometheus.Host;
+                    o.Port = prometheus.Port;
+                    o.ScrapeEndpointPath = scrapePath;
+                });
+            }
+        });
+
+        if (exporter != "none")
+        {
+            // Prometheus is metrics only: with no trace exporter no tracer listens, so the step spans cost nothing.
+            otel.WithTracing(tracing =>
             {
                 tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", InstrumentationName)
-                    .AddAspNetCoreInstrumentation();
+                    .AddAspNetCoreInstrumentation(o => o.Filter = http =>
+                        !(prometheus.Enabled && http.Request.Path.StartsWithSegments(scrapePath, StringComparison.OrdinalIgnoreCase)));
                 if (exporter == "console")
                 {
                     tracing.AddConsoleExporter();
@@ -184,8 +231,29 @@ public static class MicroAppsHosting
                     tracing.AddOtlpExporter(o => { if (endpoint is not null) { o.Endpoint = endpoint; } });
                 }
             });
+        }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Maps the Prometheus scrape endpoint when <see cref="AddMicroAppsTelemetry"/> enabled it on this web host
+    /// (<c>Telemetry:Prometheus:Enabled</c>); otherwise does nothing. With <c>Telemetry:Prometheus:ScrapeToken</c> set,
+    /// a scrape without <c>Authorization: Bearer {token}</c> gets 401.
+    /// </summary>
+    public static IEndpointRouteBuilder MapMicroAppsTelemetry(this IEndpointRouteBuilder endpoints)
+    {
+        if (endpoints.ServiceProvider.GetService<PrometheusScrapeEndpoint>() is not { } scrape)
+        {
+            return endpoints;
+        }
+
+        endpoints.MapPrometheusScrapingEndpoint(
+            scrape.Path,
+            meterProvider: null,
+            configureBranchedPipeline: scrape.Token is null ? null : pipeline => pipeline.Use(scrape.RequireTokenAsync),
+            optionsName: null);
+        return endpoints;
     }
 
     private static OrleansHostOptions AddOrleansHostOptions(this IHostApplicationBuilder builder) =>
@@ -253,4 +321,32 @@ internal sealed class BoundedConnectionRetryFilter(IOptions<OrleansHostOptions> 
         await Task.Delay(RetryInterval, _time, cancellationToken);
         return true;
     }
+}
+
+/// <summary>The front door's scrape endpoint as configured; registered only when it is enabled.</summary>
+internal sealed class PrometheusScrapeEndpoint(string path, string? token)
+{
+    public string Path { get; } = path;
+
+    public string? Token { get; } = token;
+
+    public Task RequireTokenAsync(HttpContext http, Func<Task> next)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        var presented = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        if (presented is not null && Token is not null && TokensMatch(presented, Token))
+        {
+            return next();
+        }
+
+        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Constant time in the token's content; hashing first also hides its length.</summary>
+    private static bool TokensMatch(string presented, string expected) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(presented)),
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(expected)));
 }

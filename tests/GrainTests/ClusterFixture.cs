@@ -38,6 +38,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new TestClusterBuilder(2);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -54,6 +55,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(SiloSettings).Build();
             siloBuilder.AddMemoryGrainStorage("store");
+
+            // As the hosts do (AddMicroAppsSilo/AddMicroAppsClient): a caller's trace continues into grain calls.
+            siloBuilder.AddActivityPropagation();
             siloBuilder.ConfigureServices(services =>
             {
                 services.AddSingleton<Telemetry.ITraceStore>(Traces);
@@ -67,6 +71,11 @@ public sealed class ClusterFixture : IAsyncLifetime
                 services.AddKeyedSingleton<TimeProvider>(PlatformClock.Key, Time);
             });
         }
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) => clientBuilder.AddActivityPropagation();
     }
 }
 

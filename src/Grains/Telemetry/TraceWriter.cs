@@ -40,6 +40,7 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
     private long _dropped;
     private long _batches;
     private int _retainedCount;
+    private int _disposed;
 
     public TraceWriter(ITraceStore store, IOptions<TraceWriterOptions> options, [FromKeyedServices(PlatformClock.Key)] TimeProvider time, ILogger<TraceWriter> logger)
     {
@@ -141,6 +142,12 @@ public sealed class TraceWriter : ITraceSink, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // DI disposes it once as TraceWriter and once as the ITraceSink that forwards to it.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
         Task? loop;

@@ -60,7 +60,7 @@ public sealed class TraceSinkAndMetricsTests
         metrics.Record(Event("r1"));
         metrics.Record(Event("r2", outcome: "BudgetExceeded", tokensIn: 0, tokensOut: 0, cost: 0m));
 
-        Assert.Equal(["Completed", "BudgetExceeded"], measurements.Where(m => m.Instrument == "microapps.gateway.calls").Select(m => m.Outcome));
+        Assert.Equal(["success", "throttled"], measurements.Where(m => m.Instrument == "microapps.gateway.requests").Select(m => m.Outcome));
         Assert.Equal(15, measurements.Where(m => m.Instrument == "microapps.gateway.tokens").Sum(m => m.Value));
         Assert.Equal(0.25, measurements.Single(m => m.Instrument == "microapps.gateway.cost").Value, 6);
         Assert.Equal(2, measurements.Count(m => m.Instrument == "microapps.gateway.latency"));
