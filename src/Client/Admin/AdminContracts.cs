@@ -43,7 +43,8 @@ public sealed record CreateAppBody(
     IReadOnlyList<RegressionTestBody>? Tests = null,
     IReadOnlyList<ConnectorBody>? Connectors = null,
     IReadOnlyList<string>? EgressAllowlist = null,
-    long? ExpectedCallsPerMonth = null);
+    long? ExpectedCallsPerMonth = null,
+    double? PromptSampleShare = null);
 
 /// <summary>A registry prompt a version pins: <c>{name, version}</c>.</summary>
 public sealed record PromptPinBody(string? Name = null, int? Version = null);
@@ -101,7 +102,8 @@ public sealed record AppView(
     IReadOnlyList<RegressionTestCase>? Tests = null,
     IReadOnlyList<ConnectorRef>? Connectors = null,
     IReadOnlyList<string>? EgressAllowlist = null,
-    long ExpectedCallsPerMonth = 0)
+    long ExpectedCallsPerMonth = 0,
+    double PromptSampleShare = 0)
 {
     /// <summary>The version whose manifest the view shows: the published one, else the newest.</summary>
     private static AppVersionInfo? Shown(AppInfo app) =>
@@ -135,7 +137,8 @@ public sealed record AppView(
         app.Manifest.Tests ?? [],
         app.Manifest.Connectors ?? [],
         app.Manifest.EgressAllowlist ?? [],
-        app.Manifest.ExpectedCallsPerMonth);
+        app.Manifest.ExpectedCallsPerMonth,
+        app.Manifest.PromptSampleShare);
 }
 
 /// <summary>One version in full: its manifest, gates, approval and history.</summary>

@@ -66,6 +66,7 @@ public static partial class AdminEndpoints
         admin.MapPromptEndpoints();
         admin.MapAuditEndpoints();
         admin.MapCostEndpoints();
+        admin.MapTraceEndpoints();
 
         return endpoints;
     }
@@ -253,6 +254,11 @@ public static partial class AdminEndpoints
             : [.. body.Connectors.Select((c, i) => new ConnectorRef(c?.Name?.Trim() ?? "", c?.Host?.Trim() ?? "", CleanList(c?.DataClasses, $"connectors[{i}].dataClasses", errors)))];
         var egress = body.EgressAllowlist is null ? basis?.EgressAllowlist ?? [] : [.. body.EgressAllowlist.Select(e => e?.Trim() ?? "")];
         var expected = body.ExpectedCallsPerMonth ?? basis?.ExpectedCallsPerMonth ?? 0;
+        var sampleShare = body.PromptSampleShare ?? basis?.PromptSampleShare ?? 0;
+        if (!AppManifestRules.IsValidPromptSampleShare(sampleShare))
+        {
+            errors.Add("promptSampleShare", "Must be a number from 0 (no prompt samples, the default) to 1 (every call is sampled, redacted).");
+        }
 
         if (errors.Any)
         {
@@ -261,7 +267,7 @@ public static partial class AdminEndpoints
 
         return new AppManifest(
             name!.Trim(), owner!.Trim(), team!.Trim(), audience, dataClasses, allowedTiers, defaultTier, quotas!, budgetId, promptVersion,
-            prompts, tests, connectors, egress, expected);
+            prompts, tests, connectors, egress, expected, sampleShare);
     }
 
     private static PromptPin Pin(PromptPinBody? body, int index, Errors errors)

@@ -55,6 +55,7 @@ public static class ChatCompletionsEndpoints
             .Produces<OpenAIErrorResponse>(StatusCodes.Status404NotFound);
 
         v1.MapFlagsEndpoints();
+        v1.MapFeedbackEndpoints();
         return endpoints;
     }
 

@@ -47,6 +47,10 @@ public sealed record AppQuotas(
 /// <param name="Connectors">Connectors the app reads from or writes to, with the hosts they reach.</param>
 /// <param name="EgressAllowlist">Hosts the app's connectors may reach (<c>api.example.com</c> or <c>*.example.com</c>); everything else is refused.</param>
 /// <param name="ExpectedCallsPerMonth">Expected monthly call volume, for the promotion cost estimate; 0 when unknown.</param>
+/// <param name="PromptSampleShare">
+/// Share of calls (0 to 1) whose prompt and response go, redacted by the PII scanner, to the searchable prompt store;
+/// 0 (the default) keeps only the prompt hash. Apps that declare restricted data classes may opt in too: the text is redacted either way.
+/// </param>
 [GenerateSerializer, Immutable, Alias("microapps.AppManifest")]
 public sealed record AppManifest(
     [property: Id(0)] string Name,
@@ -63,7 +67,8 @@ public sealed record AppManifest(
     [property: Id(11)] IReadOnlyList<RegressionTestCase>? Tests = null,
     [property: Id(12)] IReadOnlyList<ConnectorRef>? Connectors = null,
     [property: Id(13)] IReadOnlyList<string>? EgressAllowlist = null,
-    [property: Id(14)] long ExpectedCallsPerMonth = 0);
+    [property: Id(14)] long ExpectedCallsPerMonth = 0,
+    [property: Id(15)] double PromptSampleShare = 0);
 
 /// <summary>A registry prompt pinned by an app version.</summary>
 [GenerateSerializer, Immutable, Alias("microapps.PromptPin")]
@@ -173,6 +178,7 @@ public enum AdmissionOutcome
 }
 
 /// <summary>The slice of an app's manifest the governed call needs, returned with an admission.</summary>
+/// <remarks><c>PromptSampleShare</c> is the manifest's share of calls sampled to the redacted prompt store (0 = none).</remarks>
 [GenerateSerializer, Immutable, Alias("microapps.AppProfile")]
 public sealed record AppProfile(
     [property: Id(0)] string AppId,
@@ -185,7 +191,8 @@ public sealed record AppProfile(
     [property: Id(7)] string PromptVersion,
     [property: Id(8)] int Version = 1,
     [property: Id(9)] ReleaseChannel Channel = ReleaseChannel.Published,
-    [property: Id(10)] string Owner = "");
+    [property: Id(10)] string Owner = "",
+    [property: Id(11)] double PromptSampleShare = 0);
 
 /// <summary>Which side of the app's release a call was served by.</summary>
 public enum ReleaseChannel

@@ -213,7 +213,15 @@ public static partial class AppManifestRules
         {
             errors["expectedCallsPerMonth"] = "expectedCallsPerMonth must not be negative (0 when unknown)";
         }
+
+        if (!IsValidPromptSampleShare(manifest.PromptSampleShare))
+        {
+            errors["promptSampleShare"] = "promptSampleShare must be a number from 0 (no prompt samples, the default) to 1 (every call)";
+        }
     }
+
+    /// <summary>Whether <paramref name="share"/> is a valid <see cref="AppManifest.PromptSampleShare"/>: 0 to 1, not NaN.</summary>
+    public static bool IsValidPromptSampleShare(double share) => share is >= 0 and <= 1;
 
     /// <summary>Whether two manifests say the same thing (lists compared by their items).</summary>
     public static bool SameManifest(AppManifest a, AppManifest b) =>
@@ -224,7 +232,8 @@ public static partial class AppManifestRules
         && (a.Tests ?? []).Select(TestText).SequenceEqual((b.Tests ?? []).Select(TestText))
         && (a.Connectors ?? []).Select(ConnectorText).SequenceEqual((b.Connectors ?? []).Select(ConnectorText))
         && (a.EgressAllowlist ?? []).SequenceEqual(b.EgressAllowlist ?? [])
-        && a.ExpectedCallsPerMonth == b.ExpectedCallsPerMonth;
+        && a.ExpectedCallsPerMonth == b.ExpectedCallsPerMonth
+        && a.PromptSampleShare.Equals(b.PromptSampleShare);
 
     private static string TestText(RegressionTestCase t) =>
         $"{t.Name}\u0001{t.Input}\u0001{t.Model}\u0001{string.Join("\u0002", (t.Assertions ?? []).Select(x => $"{x?.Kind}\u0003{x?.Value}"))}";
