@@ -55,7 +55,8 @@ public static class MicroAppsHosting
             builder.Services.Replace(ServiceDescriptor.Singleton<ITraceStore>(sp => new AzureTableTraceStore(
                 new TableServiceClient(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString, AzureTableTraceStore.ClientOptions()),
                 sp.GetRequiredService<IOptions<TraceWriterOptions>>(),
-                sp.GetRequiredService<ILogger<AzureTableTraceStore>>())));
+                sp.GetRequiredService<ILogger<AzureTableTraceStore>>(),
+                sp.GetRequiredKeyedService<TimeProvider>(PlatformClock.Key))));
         }
 
         builder.UseOrleans(silo =>

@@ -16,17 +16,18 @@ namespace MicroApps.Orleans.Telemetry;
 /// The durable trace store on Azure Table storage (Azurite locally). Tables (prefix from
 /// <see cref="TraceWriterOptions.TablePrefix"/>):
 /// <list type="bullet">
-/// <item><c>{prefix}events</c>: PartitionKey <c>{appId}|{yyyyMMddHH}</c> (UTC hour of the event), RowKey the request id;
-/// the whole event as MessagePack in <c>Payload</c>, plus columns for server-side filters (Team, Model, Tier, Outcome,
-/// PromptVersion, EventTime, CostActualUsd, ErrorCode) and <c>Feedback</c> once the app reported some.</item>
-/// <item><c>{prefix}requests</c>: the request index (PartitionKey appId, RowKey request id, <c>Hour</c>), the hour markers
-/// (PartitionKey <c>hour|{yyyyMMddHH}</c>, RowKey appId) and the prompt-sample day markers (<c>sday|{yyyyMMdd}</c>).</item>
+/// <item><c>{prefix}events</c>: PartitionKey <c>{appId}|{yyyyMMddHH}</c> (UTC hour of the event), RowKey a segment id;
+/// a segment holds the partition's events of one <see cref="AppendAsync"/> as LZ4-compressed MessagePack in
+/// <c>Payload</c> (continued in <c>Payload1</c>…). One entity per partition per write, not one per event: the storage
+/// service (Azurite on the silo's own cores locally) pays per entity.</item>
+/// <item><c>{prefix}requests</c>: the hour markers (PartitionKey <c>hour|{yyyyMMddHH}</c>, RowKey appId), the app's hours
+/// (<c>ahour|{appId}</c>, RowKey the hour, for <see cref="FindAsync"/>), feedback (<c>fb|{appId}|{yyyyMMddHH}</c>, RowKey
+/// the request id) and the prompt-sample day markers (<c>sday|{yyyyMMdd}</c>).</item>
 /// <item><c>{prefix}samples</c>: prompt samples, PartitionKey <c>{appId}|{yyyyMMdd}</c>, RowKey newest first.</item>
 /// </list>
-/// Writes are inserts, never replaces: the first event of a request wins and a repeated write is a conflict that
-/// is ignored. Batches go per partition in transactions of at most 100; a batch that hits a conflict is written
-/// again one entity at a time. The request index is written with the events and is the arbiter when the same
-/// request id arrives in two different hours: the event of the hour the index does not name is removed.
+/// A segment id is a SHA-256 of the segment's request ids in order, so a retried write inserts the same key, gets a
+/// conflict and stores nothing twice. Exactly once is enforced on read: every read of an app's hour keeps one event per
+/// request id (the earliest event; on a tie the segment written first, then the lowest segment id).
 /// Key characters Azure Tables forbid (<c>/ \ # ?</c>, control characters) are escaped as <c>%XX</c>.
 /// </summary>
 public sealed class AzureTableTraceStore : ITraceStore
@@ -42,18 +43,22 @@ public sealed class AzureTableTraceStore : ITraceStore
     private readonly TableClient _events;
     private readonly TableClient _requests;
     private readonly TableClient _samples;
+    private readonly TimeSpan _lookupWindow;
+    private readonly TimeProvider _time;
     private readonly ILogger<AzureTableTraceStore> _logger;
     private readonly Lock _lock = new();
     private readonly ConcurrentDictionary<string, byte> _markersWritten = new(StringComparer.Ordinal);
     private Task? _tablesCreated;
 
-    public AzureTableTraceStore(TableServiceClient service, IOptions<TraceWriterOptions> options, ILogger<AzureTableTraceStore> logger)
+    public AzureTableTraceStore(TableServiceClient service, IOptions<TraceWriterOptions> options, ILogger<AzureTableTraceStore> logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(service);
         var prefix = options.Value.TablePrefix;
         _events = service.GetTableClient(prefix + "events");
         _requests = service.GetTableClient(prefix + "requests");
         _samples = service.GetTableClient(prefix + "samples");
+        _lookupWindow = options.Value.LookupWindow;
+        _time = time ?? TimeProvider.System;
         _logger = logger;
     }
 
@@ -97,45 +102,33 @@ public sealed class AzureTableTraceStore : ITraceStore
         }
 
         var writes = new List<Task>();
-        var eventWrites = new List<(string Partition, List<TraceEvent> Events, Task<HashSet<string>> Inserted)>();
-        foreach (var partition in unique.GroupBy(e => EventPartition(e.AppId, HourOf(e.Timestamp))))
+        foreach (var partition in unique.GroupBy(e => (e.AppId, Hour: HourOf(e.Timestamp))))
         {
-            var list = partition.ToList();
-            var task = InsertFirstWinsAsync(_events, partition.Key, list.Select(ToEntity).ToList(), cancellationToken);
-            eventWrites.Add((partition.Key, list, task));
-            writes.Add(task);
+            foreach (var segment in Segments(EventPartition(partition.Key.AppId, partition.Key.Hour), partition.ToList()))
+            {
+                writes.Add(InsertSegmentAsync(segment, cancellationToken));
+            }
         }
 
-        var indexWrites = new List<(List<TraceEvent> Events, Task<HashSet<string>> Inserted)>();
-        foreach (var app in unique.GroupBy(e => e.AppId))
+        var active = unique.Select(e => (Hour: HourOf(e.Timestamp), e.AppId)).Distinct().ToList();
+        foreach (var hour in active.GroupBy(m => m.Hour))
         {
-            var list = app.ToList();
-            var task = InsertFirstWinsAsync(_requests, Key(app.Key), list.Select(ToIndexEntity).ToList(), cancellationToken);
-            indexWrites.Add((list, task));
-            writes.Add(task);
+            writes.Add(WriteMarkersAsync("hour|" + hour.Key, hour.Select(m => (Key(m.AppId), m.AppId)), cancellationToken));
         }
 
-        foreach (var hour in unique.Select(e => (Hour: HourOf(e.Timestamp), e.AppId)).Distinct().GroupBy(m => m.Hour))
+        foreach (var app in active.GroupBy(m => m.AppId))
         {
-            writes.Add(WriteMarkersAsync("hour|" + hour.Key, hour.Select(m => m.AppId), cancellationToken));
+            writes.Add(WriteMarkersAsync(AppHoursPartition(app.Key), app.Select(m => (m.Hour, app.Key)), cancellationToken));
         }
 
         foreach (var day in samples.DistinctBy(s => (s.AppId, s.RequestId)).GroupBy(s => SamplePartition(s.AppId, DayOf(s.Timestamp))))
         {
             var list = day.ToList();
             writes.Add(InsertFirstWinsAsync(_samples, day.Key, list.Select(ToSampleEntity).ToList(), cancellationToken));
-            writes.Add(WriteMarkersAsync("sday|" + DayOf(list[0].Timestamp), [list[0].AppId], cancellationToken));
+            writes.Add(WriteMarkersAsync("sday|" + DayOf(list[0].Timestamp), [(Key(list[0].AppId), list[0].AppId)], cancellationToken));
         }
 
         await Task.WhenAll(writes).ConfigureAwait(false);
-
-        // A request id whose index entry was already there: when that entry names another hour, the event of
-        // this hour is a second one for the request (a retry that crossed an hour) and goes.
-        var reconcile = indexWrites
-            .SelectMany(w => w.Events.Where(e => !w.Inserted.Result.Contains(Key(e.RequestId))))
-            .Select(e => RemoveIfIndexedElsewhereAsync(e, eventWrites, cancellationToken))
-            .ToList();
-        await Task.WhenAll(reconcile).ConfigureAwait(false);
     }
 
     public async Task<TracePage> QueryAsync(TraceQuery query, CancellationToken cancellationToken = default)
@@ -144,13 +137,12 @@ public sealed class AzureTableTraceStore : ITraceStore
         var size = Math.Clamp(query.PageSize, 1, TraceQuery.MaxPageSize);
         var hours = TraceHours.NewestFirst(query.From, query.To).ToList();
         var position = QueryPosition.Decode(query.ContinuationToken);
-        if (position is not null && !hours.Any(h => h.ToString(HourFormat, CultureInfo.InvariantCulture) == position.Slot))
+        if (position is not null && (position.TableToken is not null || !hours.Any(h => h.ToString(HourFormat, CultureInfo.InvariantCulture) == position.Slot)))
         {
             throw BadToken(query.ContinuationToken);
         }
 
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var filter = EventFilter(query);
         var items = new List<TraceRecord>(Math.Min(size, 256));
         var resuming = position;
         foreach (var hourStart in hours)
@@ -164,7 +156,7 @@ public sealed class AzureTableTraceStore : ITraceStore
             var apps = query.AppId is not null ? [query.AppId] : await MarkedAppsAsync("hour|" + hour, cancellationToken).ConfigureAwait(false);
             foreach (var appId in apps)
             {
-                string? tableToken = null;
+                var offset = 0;
                 if (resuming is not null)
                 {
                     if (string.CompareOrdinal(Key(appId), Key(resuming.AppId)) < 0)
@@ -172,33 +164,21 @@ public sealed class AzureTableTraceStore : ITraceStore
                         continue;
                     }
 
-                    tableToken = appId == resuming.AppId ? resuming.TableToken : null;
+                    offset = appId == resuming.AppId ? resuming.Skip : 0;
                     resuming = null;
                 }
 
-                var partitionFilter = $"{TableClient.CreateQueryFilter($"PartitionKey eq {EventPartition(appId, hour)}")}{filter}";
-                do
+                // The whole partition is read and filtered here: a segment is opaque to the table's own filters.
+                var matching = (await ReadPartitionAsync(appId, hour, cancellationToken).ConfigureAwait(false)).Where(r => Matches(r.Event, query)).ToList();
+                var take = Math.Max(0, Math.Min(size - items.Count, matching.Count - offset));
+                items.AddRange(matching.Skip(offset).Take(take));
+                if (items.Count >= size)
                 {
-                    var pages = _events.QueryAsync<TableEntity>(partitionFilter, size - items.Count, cancellationToken: cancellationToken)
-                        .AsPages(tableToken, size - items.Count);
-                    await using var pager = pages.GetAsyncEnumerator(cancellationToken);
-                    if (!await pager.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        tableToken = null;
-                        break;
-                    }
-
-                    items.AddRange(pager.Current.Values.Select(ToRecord));
-                    tableToken = pager.Current.ContinuationToken;
-                    if (items.Count >= size)
-                    {
-                        var next = tableToken is not null
-                            ? new QueryPosition(hour, appId, tableToken, 0)
-                            : NextAfter(hours, hourStart, apps, appId, query.AppId is not null);
-                        return new TracePage(items, next?.Encode());
-                    }
+                    var next = offset + take < matching.Count
+                        ? new QueryPosition(hour, appId, null, offset + take)
+                        : NextAfter(hours, hourStart, apps, appId, query.AppId is not null);
+                    return new TracePage(items, next?.Encode());
                 }
-                while (tableToken is not null);
             }
 
             resuming = null;
@@ -212,27 +192,27 @@ public sealed class AzureTableTraceStore : ITraceStore
         ArgumentNullException.ThrowIfNull(appId);
         ArgumentNullException.ThrowIfNull(requestId);
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var entity = await FindEntityAsync(appId, requestId, cancellationToken).ConfigureAwait(false);
-        return entity is null ? null : ToRecord(entity);
+        return (await FindWithHourAsync(appId, requestId, cancellationToken).ConfigureAwait(false))?.Record;
     }
 
     public async Task<FeedbackOutcome> AttachFeedbackAsync(string appId, string requestId, BizFeedback feedback, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(appId);
+        ArgumentNullException.ThrowIfNull(requestId);
         ArgumentNullException.ThrowIfNull(feedback);
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var entity = await FindEntityAsync(appId, requestId, cancellationToken).ConfigureAwait(false);
-        if (entity is null)
+        if (await FindWithHourAsync(appId, requestId, cancellationToken).ConfigureAwait(false) is not { } found)
         {
             return FeedbackOutcome.UnknownRequest;
         }
 
-        // A merge of two columns: the stored event (first write) stays as it was; readers apply the feedback.
-        var update = new TableEntity(entity.PartitionKey, entity.RowKey)
+        // Its own row beside the segments (which are never rewritten); later feedback replaces earlier, readers join it.
+        var row = new TableEntity(FeedbackPartition(appId, found.Hour), Key(requestId))
         {
             ["Feedback"] = TracePayloads.Serialize(feedback),
             ["BizMetric"] = feedback.ToBizMetric(),
         };
-        await _events.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+        await _requests.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         return FeedbackOutcome.Recorded;
     }
 
@@ -346,10 +326,9 @@ public sealed class AzureTableTraceStore : ITraceStore
     {
         ArgumentNullException.ThrowIfNull(appId);
         await EnsureTablesAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {EventPartition(appId, HourOf(hourStart))}");
-        await foreach (var entity in _events.QueryAsync<TableEntity>(filter, 1000, cancellationToken: cancellationToken).ConfigureAwait(false))
+        foreach (var record in await ReadPartitionAsync(appId, HourOf(hourStart), cancellationToken).ConfigureAwait(false))
         {
-            yield return ToRecord(entity).Event;
+            yield return record.Event;
         }
     }
 
@@ -387,6 +366,10 @@ public sealed class AzureTableTraceStore : ITraceStore
 
     private static string SamplePartition(string appId, string day) => $"{Key(appId)}|{day}";
 
+    private static string AppHoursPartition(string appId) => $"ahour|{Key(appId)}";
+
+    private static string FeedbackPartition(string appId, string hour) => $"fb|{Key(appId)}|{hour}";
+
     private static IEnumerable<string> DaysNewestFirst(DateTimeOffset from, DateTimeOffset to)
     {
         if (to <= from)
@@ -404,29 +387,14 @@ public sealed class AzureTableTraceStore : ITraceStore
     private static ArgumentException BadToken(string? token) =>
         new($"continuation token '{token}' is not one this store issued for this query", "ContinuationToken");
 
-    private static string EventFilter(TraceQuery q)
-    {
-        var filter = TableClient.CreateQueryFilter($" and EventTime ge {q.From.ToUniversalTime()} and EventTime lt {q.To.ToUniversalTime()}");
-        void And(string column, string? value)
-        {
-            if (value is not null)
-            {
-                filter += $" and {column} eq " + TableClient.CreateQueryFilter($"{value}");
-            }
-        }
-
-        And("Team", q.Team);
-        And("Model", q.Model);
-        And("Tier", q.Tier);
-        And("Outcome", q.Outcome);
-        And("PromptVersion", q.PromptVersion);
-        if (q.RequestId is not null)
-        {
-            filter += " and " + TableClient.CreateQueryFilter($"RowKey eq {Key(q.RequestId)}");
-        }
-
-        return filter;
-    }
+    private static bool Matches(TraceEvent e, TraceQuery q) =>
+        e.Timestamp >= q.From && e.Timestamp < q.To
+        && (q.Team is null || e.Team == q.Team)
+        && (q.Model is null || e.Model == q.Model)
+        && (q.Tier is null || e.ModelTier == q.Tier)
+        && (q.Outcome is null || e.Outcome == q.Outcome)
+        && (q.PromptVersion is null || e.PromptVersion == q.PromptVersion)
+        && (q.RequestId is null || e.RequestId == q.RequestId);
 
     private static QueryPosition? NextAfter(List<DateTimeOffset> hours, DateTimeOffset hourStart, IReadOnlyList<string> apps, string appId, bool singleApp)
     {
@@ -559,9 +527,10 @@ public sealed class AzureTableTraceStore : ITraceStore
         _logger.LogError(ex, "Table {Table} refused trace entity {PartitionKey}/{RowKey} ({Status} {Code}); it is not stored",
             table.Name, entity.PartitionKey, entity.RowKey, ex.Status, ex.ErrorCode);
 
-    private async Task WriteMarkersAsync(string partition, IEnumerable<string> appIds, CancellationToken cancellationToken)
+    /// <summary>Upserts marker rows (row key, app id) of one partition, once per silo: they only ever say "there is something".</summary>
+    private async Task WriteMarkersAsync(string partition, IEnumerable<(string RowKey, string AppId)> markers, CancellationToken cancellationToken)
     {
-        var missing = appIds.Where(a => !_markersWritten.ContainsKey($"{partition}/{a}")).Distinct().ToList();
+        var missing = markers.Where(m => !_markersWritten.ContainsKey($"{partition}/{m.RowKey}")).DistinctBy(m => m.RowKey).ToList();
         if (missing.Count == 0)
         {
             return;
@@ -569,8 +538,8 @@ public sealed class AzureTableTraceStore : ITraceStore
 
         foreach (var chunk in missing.Chunk(MaxTransactionActions))
         {
-            var actions = chunk.Select(a => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
-                new TableEntity(partition, Key(a)) { ["AppId"] = a }));
+            var actions = chunk.Select(m => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                new TableEntity(partition, m.RowKey) { ["AppId"] = m.AppId }));
             await _requests.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
         }
 
@@ -579,9 +548,9 @@ public sealed class AzureTableTraceStore : ITraceStore
             _markersWritten.Clear();
         }
 
-        foreach (var appId in missing)
+        foreach (var marker in missing)
         {
-            _markersWritten.TryAdd($"{partition}/{appId}", 0);
+            _markersWritten.TryAdd($"{partition}/{marker.RowKey}", 0);
         }
     }
 
@@ -598,67 +567,142 @@ public sealed class AzureTableTraceStore : ITraceStore
         return apps;
     }
 
-    private async Task RemoveIfIndexedElsewhereAsync(TraceEvent e, List<(string Partition, List<TraceEvent> Events, Task<HashSet<string>> Inserted)> eventWrites, CancellationToken cancellationToken)
+    /// <summary>
+    /// The segments of one partition's events: normally one; when the compressed payload would pass the entity limit,
+    /// the events are split in halves (again if need be). Each segment's id is a SHA-256 of its request ids in order,
+    /// so the same events always give the same segments and the same keys.
+    /// </summary>
+    private static IEnumerable<TableEntity> Segments(string partition, List<TraceEvent> events)
     {
-        var hour = HourOf(e.Timestamp);
-        var index = await _requests.GetEntityIfExistsAsync<TableEntity>(Key(e.AppId), Key(e.RequestId), ["Hour"], cancellationToken).ConfigureAwait(false);
-        var indexedHour = index.HasValue ? index.Value!.GetString("Hour") : null;
-        if (indexedHour is null || indexedHour == hour)
+        var payload = TracePayloads.SerializeSegment(events);
+        if (payload.Length > MaxPayloadBytes && events.Count > 1)
         {
-            return;
+            var half = events.Count / 2;
+            return Segments(partition, events[..half]).Concat(Segments(partition, events[half..]));
         }
 
-        var partition = EventPartition(e.AppId, hour);
-        var ours = eventWrites.Any(w => w.Partition == partition && w.Inserted.Result.Contains(Key(e.RequestId)));
-        if (!ours)
+        var entity = new TableEntity(partition, SegmentId(events)) { ["Events"] = events.Count };
+        WritePayload(entity, payload);
+        return [entity];
+    }
+
+    private static string SegmentId(List<TraceEvent> events)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> separator = [0];
+        foreach (var e in events)
         {
-            return;
+            hash.AppendData(Encoding.UTF8.GetBytes(e.RequestId));
+            hash.AppendData(separator);
         }
 
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private async Task InsertSegmentAsync(TableEntity segment, CancellationToken cancellationToken)
+    {
         try
         {
-            await _events.DeleteEntityAsync(partition, Key(e.RequestId), ETag.All, cancellationToken).ConfigureAwait(false);
-            _logger.LogInformation("Request {AppId}/{RequestId} was traced in hour {Hour} already; the second event (hour {Other}) was removed",
-                e.AppId, e.RequestId, indexedHour, hour);
+            await _events.AddEntityAsync(segment, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex) when (ex.Status == 404)
+        catch (RequestFailedException ex) when (ex.Status == 409)
         {
+            // The same request ids in the same order were stored already (a retried write): nothing to add.
+        }
+        catch (RequestFailedException ex) when (ex.Status is >= 400 and < 500 and not 408 and not 429)
+        {
+            // Retrying a malformed entity would block the writer forever; it is dropped and logged instead.
+            LogRefused(_events, segment, ex);
         }
     }
 
-    private async Task<TableEntity?> FindEntityAsync(string appId, string requestId, CancellationToken cancellationToken)
+    /// <summary>
+    /// One app's hour, once per request id, ordered by request id, with feedback joined. A request id stored in several
+    /// segments (a retried call, or a write retried with other events) keeps its earliest event; on a tie the segment
+    /// the table stored first, then the lowest segment id.
+    /// </summary>
+    private async Task<List<TraceRecord>> ReadPartitionAsync(string appId, string hour, CancellationToken cancellationToken)
     {
-        var index = await _requests.GetEntityIfExistsAsync<TableEntity>(Key(appId), Key(requestId), ["Hour"], cancellationToken).ConfigureAwait(false);
-        if (!index.HasValue || index.Value!.GetString("Hour") is not { } hour)
+        var segmentsRead = ReadAllAsync(_events, EventPartition(appId, hour), null, cancellationToken);
+        var feedbackRead = ReadAllAsync(_requests, FeedbackPartition(appId, hour), null, cancellationToken);
+        await Task.WhenAll(segmentsRead, feedbackRead).ConfigureAwait(false);
+
+        var first = new Dictionary<string, (TraceEvent Event, DateTimeOffset Stored, string Segment)>(StringComparer.Ordinal);
+        foreach (var segment in segmentsRead.Result)
         {
-            return null;
+            var stored = segment.Timestamp ?? DateTimeOffset.MaxValue;
+            foreach (var e in TracePayloads.DeserializeSegment(ReadPayload(segment)))
+            {
+                if (e.AppId != appId)
+                {
+                    continue;
+                }
+
+                if (!first.TryGetValue(e.RequestId, out var kept)
+                    || e.Timestamp < kept.Event.Timestamp
+                    || (e.Timestamp == kept.Event.Timestamp && (stored < kept.Stored
+                        || (stored == kept.Stored && string.CompareOrdinal(segment.RowKey, kept.Segment) < 0))))
+                {
+                    first[e.RequestId] = (e, stored, segment.RowKey);
+                }
+            }
         }
 
-        var stored = await _events.GetEntityIfExistsAsync<TableEntity>(EventPartition(appId, hour), Key(requestId), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return stored.HasValue ? stored.Value : null;
-    }
-
-    private static TableEntity ToEntity(TraceEvent e)
-    {
-        var entity = new TableEntity(EventPartition(e.AppId, HourOf(e.Timestamp)), Key(e.RequestId))
+        var feedback = feedbackRead.Result
+            .Where(f => f.GetBinary("Feedback") is not null)
+            .ToDictionary(f => f.RowKey, f => TracePayloads.DeserializeFeedback(f.GetBinary("Feedback")), StringComparer.Ordinal);
+        var records = new List<TraceRecord>(first.Count);
+        foreach (var (requestId, kept) in first)
         {
-            ["AppId"] = e.AppId,
-            ["RequestId"] = e.RequestId,
-            ["Team"] = e.Team,
-            ["Model"] = e.Model,
-            ["Tier"] = e.ModelTier,
-            ["Outcome"] = e.Outcome,
-            ["PromptVersion"] = e.PromptVersion,
-            ["EventTime"] = e.Timestamp.ToUniversalTime(),
-            ["CostActualUsd"] = (double)e.CostActualUsd,
-            ["ErrorCode"] = e.ErrorCode,
-        };
-        WritePayload(entity, TracePayloads.Serialize(e));
-        return entity;
+            records.Add(feedback.TryGetValue(Key(requestId), out var f)
+                ? new TraceRecord(kept.Event with { BizMetric = f.ToBizMetric() }, f)
+                : new TraceRecord(kept.Event, null));
+        }
+
+        records.Sort((a, b) => string.CompareOrdinal(a.Event.RequestId, b.Event.RequestId));
+        return records;
     }
 
-    private static TableEntity ToIndexEntity(TraceEvent e) =>
-        new(Key(e.AppId), Key(e.RequestId)) { ["Hour"] = HourOf(e.Timestamp) };
+    private static async Task<List<TableEntity>> ReadAllAsync(TableClient table, string partition, IEnumerable<string>? select, CancellationToken cancellationToken)
+    {
+        var rows = new List<TableEntity>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, 1000, select, cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// The app's hours within the lookup window (from its hour markers), newest first, until one holds the request.
+    /// The hour after the current one is read too, for an event stamped by a silo whose clock runs slightly ahead.
+    /// </summary>
+    private async Task<(TraceRecord Record, string Hour)?> FindWithHourAsync(string appId, string requestId, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var from = HourOf(now - _lookupWindow);
+        var to = HourOf(now.AddHours(1));
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {AppHoursPartition(appId)} and RowKey ge {from} and RowKey le {to}");
+        var hours = new List<string>();
+        await foreach (var marker in _requests.QueryAsync<TableEntity>(filter, 1000, ["RowKey"], cancellationToken).ConfigureAwait(false))
+        {
+            hours.Add(marker.RowKey);
+        }
+
+        hours.Sort((a, b) => string.CompareOrdinal(b, a));
+        foreach (var hour in hours)
+        {
+            var records = await ReadPartitionAsync(appId, hour, cancellationToken).ConfigureAwait(false);
+            if (records.Find(r => r.Event.RequestId == requestId) is { } record)
+            {
+                return (record, hour);
+            }
+        }
+
+        return null;
+    }
 
     private static TableEntity ToSampleEntity(PromptSample s)
     {
@@ -683,18 +727,6 @@ public sealed class AzureTableTraceStore : ITraceStore
 
         WritePayload(entity, payload);
         return entity;
-    }
-
-    private static TraceRecord ToRecord(TableEntity entity)
-    {
-        var traceEvent = TracePayloads.DeserializeEvent(ReadPayload(entity));
-        if (entity.GetBinary("Feedback") is { } feedbackBytes)
-        {
-            var feedback = TracePayloads.DeserializeFeedback(feedbackBytes);
-            return new TraceRecord(traceEvent with { BizMetric = feedback.ToBizMetric() }, feedback);
-        }
-
-        return new TraceRecord(traceEvent, null);
     }
 
     /// <summary>A binary property holds at most 64 KiB: larger payloads continue in Payload1, Payload2…</summary>

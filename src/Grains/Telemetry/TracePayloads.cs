@@ -12,10 +12,42 @@ internal static class TracePayloads
     private static readonly MessagePackSerializerOptions Plain =
         MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData);
 
-    // Prompt samples are text: LZ4 shrinks them several times over, which keeps them far below the entity limit.
+    // Prompt samples and event segments repeat themselves: LZ4 shrinks them several times over, far below the entity limit.
     private static readonly MessagePackSerializerOptions Compressed = Plain.WithCompression(MessagePackCompression.Lz4BlockArray);
 
-    public static byte[] Serialize(TraceEvent e) => MessagePackSerializer.Serialize(new TraceEventDto
+    public static byte[] Serialize(TraceEvent e) => MessagePackSerializer.Serialize(ToDto(e), Plain);
+
+    public static TraceEvent DeserializeEvent(ReadOnlyMemory<byte> bytes) => FromDto(MessagePackSerializer.Deserialize<TraceEventDto>(bytes, Plain));
+
+    /// <summary>
+    /// A segment: the events of one (app, hour) partition written by one store call, as one LZ4-compressed MessagePack
+    /// array of <see cref="TraceEventDto"/>. Events of one app repeat most of their strings, so a segment shrinks
+    /// several times over, and one table entity carries what used to be one entity per event.
+    /// </summary>
+    public static byte[] SerializeSegment(IReadOnlyList<TraceEvent> events)
+    {
+        var dtos = new TraceEventDto[events.Count];
+        for (var i = 0; i < dtos.Length; i++)
+        {
+            dtos[i] = ToDto(events[i]);
+        }
+
+        return MessagePackSerializer.Serialize(dtos, Compressed);
+    }
+
+    public static IReadOnlyList<TraceEvent> DeserializeSegment(ReadOnlyMemory<byte> bytes)
+    {
+        var dtos = MessagePackSerializer.Deserialize<TraceEventDto[]>(bytes, Compressed) ?? [];
+        var events = new TraceEvent[dtos.Length];
+        for (var i = 0; i < dtos.Length; i++)
+        {
+            events[i] = FromDto(dtos[i]);
+        }
+
+        return events;
+    }
+
+    private static TraceEventDto ToDto(TraceEvent e) => new()
     {
         AppId = e.AppId,
         RequestId = e.RequestId,
@@ -40,16 +72,13 @@ internal static class TracePayloads
         PiiClasses = e.PiiClasses?.ToArray(),
         PolicyVersion = e.PolicyVersion,
         ErrorCode = e.ErrorCode,
-    }, Plain);
+    };
 
-    public static TraceEvent DeserializeEvent(ReadOnlyMemory<byte> bytes)
-    {
-        var d = MessagePackSerializer.Deserialize<TraceEventDto>(bytes, Plain);
-        return new TraceEvent(d.AppId ?? "", d.RequestId ?? "", d.Model ?? "", d.ModelTier ?? "", d.TokensIn, d.TokensOut, d.LatencyMs,
+    private static TraceEvent FromDto(TraceEventDto d) =>
+        new(d.AppId ?? "", d.RequestId ?? "", d.Model ?? "", d.ModelTier ?? "", d.TokensIn, d.TokensOut, d.LatencyMs,
             d.PromptVersion ?? "", d.CostEstimateUsd, d.Route ?? "", d.Outcome ?? "", d.BizMetric, d.Team ?? "", d.PromptHash ?? "", d.CacheHit,
             d.CostActualUsd, new DateTimeOffset(d.TimestampUtcTicks, TimeSpan.Zero), d.Decisions ?? [], d.Policy, d.PolicyMatches, d.PiiClasses,
             d.PolicyVersion, d.ErrorCode);
-    }
 
     public static byte[] Serialize(BizFeedback f) => MessagePackSerializer.Serialize(new FeedbackDto
     {

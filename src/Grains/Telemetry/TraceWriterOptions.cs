@@ -32,6 +32,12 @@ public sealed partial class TraceWriterOptions
     /// </summary>
     public int MaxRetained { get; set; } = 200_000;
 
+    /// <summary>
+    /// How far back <see cref="ITraceStore.FindAsync"/> (and so feedback) looks for a request's trace: the app's hours
+    /// within this window are read newest first. A request older than this is not found.
+    /// </summary>
+    public TimeSpan LookupWindow { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Prefix of the Azure Table names: <c>{prefix}events</c>, <c>{prefix}requests</c>, <c>{prefix}samples</c>.</summary>
     public string TablePrefix { get; set; } = "traces";
 
@@ -67,6 +73,11 @@ public sealed class TraceWriterOptionsValidator : IValidateOptions<TraceWriterOp
         if (options.MaxRetained < options.MaxBatch)
         {
             errors.Add($"Telemetry:Traces:MaxRetained must be at least MaxBatch ({options.MaxBatch}), got {options.MaxRetained}.");
+        }
+
+        if (options.LookupWindow < TimeSpan.FromHours(1) || options.LookupWindow > TimeSpan.FromDays(366))
+        {
+            errors.Add($"Telemetry:Traces:LookupWindow must be between 01:00:00 and 366.00:00:00, got {options.LookupWindow}.");
         }
 
         if (options.TablePrefix is null || !TraceWriterOptions.TablePrefixPattern().IsMatch(options.TablePrefix))
