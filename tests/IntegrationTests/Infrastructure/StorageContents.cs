@@ -8,7 +8,7 @@ namespace MicroApps.Orleans.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// Everything a storage account holds, read back for inspection: every property of every entity of every table, and
-/// every blob of every container, as bytes. Strings are also looked at after base64 decoding, gzip payloads after
+/// every blob of every container, as bytes (split payload columns also joined). Strings are also looked at after base64 decoding, gzip payloads after
 /// decompression, and binary values as MessagePack converted to JSON (LZ4-compressed MessagePack decompressed first),
 /// so text inside an encoded or compressed value is seen too.
 /// </summary>
@@ -56,6 +56,12 @@ internal sealed class StorageContents
                 foreach (var (name, value) in entity)
                 {
                     Add(items, $"table {table.Name} / {entity.PartitionKey} / {entity.RowKey} / {name}", value);
+                }
+
+                // A payload over one property's 64 KiB continues in Payload1, Payload2…: compressed, it only decodes whole.
+                if (entity.ContainsKey("Payload1") && StoredSegment.JoinedPayload(entity) is { } joined)
+                {
+                    Add(items, $"table {table.Name} / {entity.PartitionKey} / {entity.RowKey} / Payload (joined)", joined);
                 }
             }
         }

@@ -236,9 +236,11 @@ public sealed class TraceWriterTests
             MaxBatch = 0,
             WriteTimeout = TimeSpan.Zero,
             TablePrefix = "no-dashes",
+            LookupWindow = TimeSpan.FromMinutes(5),
         });
 
         Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.Contains("Telemetry:Traces:LookupWindow", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("Telemetry:Traces:MaxBatch", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("Telemetry:Traces:WriteTimeout", StringComparison.Ordinal));
         Assert.Contains(result.Failures!, f => f.Contains("Telemetry:Traces:TablePrefix", StringComparison.Ordinal));
