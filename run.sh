@@ -76,6 +76,9 @@ export Orleans__ClusterId="local-$(date +%s)"
 export Orleans__GatewayPort="$GATEWAY_PORT"
 export Storage__ConnectionString="$CONNECTION_STRING"
 export Telemetry__Exporter="${Telemetry__Exporter:-none}"
+# Prometheus scrape endpoints: the silo's (grain and governed-call metrics) and the front door's /metrics.
+export Telemetry__Prometheus__Enabled="${Telemetry__Prometheus__Enabled:-true}"
+SILO_METRICS_PORT="${MICROAPPS_SILO_METRICS_PORT:-9464}"
 # The built-in offline model, priced so the demo budget shows spend.
 export Models__Tiers__local__Models__0__Name="local-extractive-summarizer"
 export Models__Tiers__local__Models__0__Backend="local"
@@ -85,7 +88,8 @@ export Models__Tiers__local__Models__0__OutputPricePer1K="0.0015"
 say "starting the silo (silo port $SILO_PORT, gateway $GATEWAY_PORT)"
 (
   cd "src/Silo/bin/$CONFIGURATION/net10.0"
-  Orleans__SiloPort="$SILO_PORT" Orleans__AdvertisedIp="127.0.0.1" exec dotnet MicroApps.Orleans.Silo.dll
+  Orleans__SiloPort="$SILO_PORT" Orleans__AdvertisedIp="127.0.0.1" Telemetry__Prometheus__Port="$SILO_METRICS_PORT" \
+    Telemetry__Prometheus__Host="127.0.0.1" exec dotnet MicroApps.Orleans.Silo.dll
 ) >"$LOGS/silo.log" 2>&1 &
 SILO_PID=$!
 deadline=$((SECONDS + 120))
@@ -178,6 +182,10 @@ cat <<INFO
       -d '{"model":"auto","messages":[{"role":"user","content":"Summarize: Orleans grains are virtual actors. Each budget is a grain, so spend is checked in one place."}]}'
 
     curl -s $URL/admin/apps -H "Authorization: Bearer $ADMIN_TOKEN"
+    curl -s "$URL/admin/traces?appId=$DEMO_APP" -H "Authorization: Bearer $ADMIN_TOKEN"      # every call's trace
+    curl -s $URL/admin/cost/summary -H "Authorization: Bearer $ADMIN_TOKEN"                  # spend, per-1k, cache savings
+    curl -s $URL/admin/alerts -H "Authorization: Bearer $ADMIN_TOKEN"                        # budget alerts
+    curl -s http://127.0.0.1:$SILO_METRICS_PORT/metrics | grep microapps_                    # Prometheus (silo)
 
   Ctrl-C stops everything; ./run.sh again keeps apps, keys and spend.
 

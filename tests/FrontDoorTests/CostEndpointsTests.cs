@@ -153,6 +153,8 @@ public sealed class CostEndpointsTests(FrontDoorFixture fixture)
         Assert.Equal(spent, total.GetProperty("costUsd").GetDecimal());
         Assert.Equal(misses, total.GetProperty("success").GetInt64());
         Assert.Equal(hits, total.GetProperty("cacheHits").GetInt64());
+        Assert.True(total.GetProperty("cacheSavedUsd").GetDecimal() > 0m, "a cache hit's trace carries the cached answer's tokens, so its saving is priced");
+        Assert.Equal(0, total.GetProperty("unpricedCacheHits").GetInt64());
         Assert.Equal(1, total.GetProperty("invalid").GetInt64());
         Assert.True(total.GetProperty("tokensIn").GetInt64() > 0);
 

@@ -33,6 +33,10 @@ public sealed class CacheStep(IGrainFactory grains, IOptions<GatewayOptions> opt
             context.CacheHit = true;
             context.ActualCostUsd = 0m;
             context.ServedModel = cached.Model;
+
+            // The trace records the tokens the cached answer stands for, so the cost dashboard can price what the hit
+            // saved; the caller is charged none of them (quotas and the answer's usage count a hit as zero).
+            context.Usage = new TokenUsage(cached.InputTokens, cached.OutputTokens);
             context.Decisions.Add("cache:hit");
 
             // A streaming caller gets the cached answer whole, in the final element, so it learns

@@ -92,12 +92,13 @@ public sealed class GatewayMetrics : IDisposable
 
         _requests.Add(1, new TagList { { "outcome", outcome }, { "tier", tier }, { "app", app } });
         _latency.Record(traceEvent.LatencyMs, new TagList { { "outcome", outcome }, { "tier", tier } });
-        if (traceEvent.TokensIn > 0)
+        // A cache hit's event carries the tokens its answer stands for; no model processed them.
+        if (traceEvent.TokensIn > 0 && !traceEvent.CacheHit)
         {
             _tokens.Add(traceEvent.TokensIn, new TagList { { "direction", "input" }, { "tier", tier }, { "app", app } });
         }
 
-        if (traceEvent.TokensOut > 0)
+        if (traceEvent.TokensOut > 0 && !traceEvent.CacheHit)
         {
             _tokens.Add(traceEvent.TokensOut, new TagList { { "direction", "output" }, { "tier", tier }, { "app", app } });
         }

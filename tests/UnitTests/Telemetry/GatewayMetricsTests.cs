@@ -206,9 +206,11 @@ public sealed class GatewayMetricsTests
         {
             metrics.Record(Event("app-a", tokensIn: 100, tokensOut: 20, cost: 0.5m));
             metrics.Record(Event("app-a", tier: "premium", tokensIn: 7, tokensOut: 3, cost: 1.25m));
-            metrics.Record(Event("app-b", TraceOutcomes.CacheHit, tokensIn: 0, tokensOut: 0, cost: 0m, cacheHit: true));
+            // A hit's event carries the cached answer's tokens (for the cost dashboard's savings); no model processed them.
+            metrics.Record(Event("app-b", TraceOutcomes.CacheHit, tokensIn: 40, tokensOut: 10, cost: 0m, cacheHit: true));
         });
 
+        Assert.DoesNotContain(collected.Points(GatewayMetrics.TokensInstrument), p => p.Tags["app"] == "app-b");
         Assert.Equal(100, collected.Sum(GatewayMetrics.TokensInstrument, ("direction", "input"), ("tier", "standard"), ("app", "app-a")));
         Assert.Equal(20, collected.Sum(GatewayMetrics.TokensInstrument, ("direction", "output"), ("tier", "standard")));
         Assert.Equal(3, collected.Sum(GatewayMetrics.TokensInstrument, ("direction", "output"), ("tier", "premium")));
