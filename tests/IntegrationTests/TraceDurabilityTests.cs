@@ -17,7 +17,9 @@ public sealed class TraceDurabilityTests(AzuriteFixture storage, ITestOutputHelp
 {
     private const int Workers = 16;
     private const int Requests = 1200;
-    private const int KillAfterAnswered = 300;
+    // The kill comes once the victim itself has answered this many calls: its writer then certainly held events of
+    // answered calls, however the two silos happen to share the load on a busy machine.
+    private const int KillAfterVictimAnswered = 100;
     private static readonly TimeSpan RetryDeadline = TimeSpan.FromSeconds(120);
 
     [Fact]
@@ -80,19 +82,14 @@ public sealed class TraceDurabilityTests(AzuriteFixture storage, ITestOutputHelp
                     {
                         var result = await client.Grains.GetGrain<IGovernedCallGrain>(0).CompleteAsync(request);
                         Assert.True(answered.TryAdd(requestId, result.Outcome), $"{requestId} was answered twice");
-                        if (client == viaVictim)
+                        if (client == viaVictim && Interlocked.Increment(ref answeredByVictim) == KillAfterVictimAnswered)
                         {
-                            Interlocked.Increment(ref answeredByVictim);
+                            killNow.TrySetResult();
                         }
 
                         if (Volatile.Read(ref killed))
                         {
                             Interlocked.Increment(ref answeredAfterKill);
-                        }
-
-                        if (answered.Count == KillAfterAnswered)
-                        {
-                            killNow.TrySetResult();
                         }
 
                         break;
@@ -120,7 +117,7 @@ public sealed class TraceDurabilityTests(AzuriteFixture storage, ITestOutputHelp
 
         Assert.Equal(Requests, answered.Count);
         Assert.True(answeredAtKill < Requests, "the silo was killed after the load had finished");
-        Assert.True(answeredByVictim >= KillAfterAnswered / 4, $"only {answeredByVictim} calls were answered by the killed silo");
+        Assert.True(answeredByVictim >= KillAfterVictimAnswered, $"only {answeredByVictim} calls were answered by the killed silo");
         Assert.True(answeredAfterKill > 0, "nothing was answered after the kill");
         Assert.True(retries > 0, "no call failed, so the crash was not exercised");
         Assert.True(answered.Values.Count(o => o == GovernedOutcome.Completed) > Requests / 2, "most calls should have been answered by the model");
