@@ -113,14 +113,18 @@ public sealed class TraceDurabilityTests(AzuriteFixture storage, ITestOutputHelp
         Volatile.Write(ref killed, true);
         var answeredAtKill = answered.Count;
         await load;
-        output.WriteLine($"killed at {answeredAtKill} answered ({answeredByVictim} through the victim by the end), {retries} retries, {answeredAfterKill} answered after the kill");
+        var outcomes = string.Join(", ", answered.Values.GroupBy(o => o).Select(g => $"{g.Key} {g.Count()}"));
+        output.WriteLine($"killed at {answeredAtKill} answered ({answeredByVictim} through the victim by the end), {retries} retries, {answeredAfterKill} answered after the kill; outcomes: {outcomes}");
 
         Assert.Equal(Requests, answered.Count);
         Assert.True(answeredAtKill < Requests, "the silo was killed after the load had finished");
         Assert.True(answeredByVictim >= KillAfterVictimAnswered, $"only {answeredByVictim} calls were answered by the killed silo");
         Assert.True(answeredAfterKill > 0, "nothing was answered after the kill");
         Assert.True(retries > 0, "no call failed, so the crash was not exercised");
-        Assert.True(answered.Values.Count(o => o == GovernedOutcome.Completed) > Requests / 2, "most calls should have been answered by the model");
+        // Calls answered before the kill were all answered by the model. While the cluster has not yet noticed the dead
+        // silo, a call whose app grain lived there is answered with an error (and traced like any other answer), so
+        // only the calls before the kill are certain to be model answers.
+        Assert.True(answered.Values.Count(o => o == GovernedOutcome.Completed) >= answeredAtKill, $"fewer model answers than the {answeredAtKill} calls answered before the kill: {outcomes}");
 
         // What the store answers: every page of the app's events over the run, each request id counted.
         var store = new AzureTableTraceStore(new TableServiceClient(storage.ConnectionString),
