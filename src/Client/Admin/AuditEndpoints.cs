@@ -95,8 +95,8 @@ internal static class AuditEndpoints
 
     private static (DateTimeOffset? From, DateTimeOffset? To) ParseRange(string? from, string? to, Dictionary<string, string[]> errors)
     {
-        var fromTime = ParseTime("from", from, errors);
-        var toTime = ParseTime("to", to, errors);
+        var fromTime = AdminQuery.ParseTime("from", from, errors);
+        var toTime = AdminQuery.ParseTime("to", to, errors);
         if (fromTime is { } f && toTime is { } t && f >= t)
         {
             errors["to"] = ["Must be after 'from'."];
@@ -105,22 +105,6 @@ internal static class AuditEndpoints
         return (fromTime, toTime);
     }
 
-    private static DateTimeOffset? ParseTime(string name, string? value, Dictionary<string, string[]> errors)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
-
-        // ISO 8601 dates or date-times; without an offset they are UTC.
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
-        {
-            return parsed;
-        }
-
-        errors[name] = [$"Must be an ISO 8601 date or date-time, e.g. 2026-11-29 or 2026-11-29T12:00:00Z; got '{value}'."];
-        return null;
-    }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -140,8 +140,8 @@ internal static class CostEndpoints
     private static (DateTimeOffset From, DateTimeOffset To) ParseRange(
         string? from, string? to, CostGranularity granularity, TimeProvider time, Dictionary<string, string[]> errors)
     {
-        var end = ParseTime("to", to, errors) ?? time.GetUtcNow();
-        var start = ParseTime("from", from, errors) ?? end - DefaultRange;
+        var end = AdminQuery.ParseTime("to", to, errors) ?? time.GetUtcNow();
+        var start = AdminQuery.ParseTime("from", from, errors) ?? end - DefaultRange;
         if (errors.Count == 0 && CostRanges.Check(start, end, granularity) is { } problem)
         {
             errors[problem.Field] = [problem.Message];
@@ -150,22 +150,6 @@ internal static class CostEndpoints
         return (start, end);
     }
 
-    private static DateTimeOffset? ParseTime(string name, string? value, Dictionary<string, string[]> errors)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return null;
-        }
-
-        // ISO 8601 dates or date-times; without an offset they are UTC.
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
-        {
-            return parsed;
-        }
-
-        errors[name] = [$"Must be an ISO 8601 date or date-time, e.g. 2026-11-29 or 2026-11-29T12:00:00Z; got '{value}'."];
-        return null;
-    }
 
     private static bool TryParseGranularity(string value, out CostGranularity granularity)
     {

@@ -193,26 +193,11 @@ internal static class TraceEndpoints
     private static (DateTimeOffset From, DateTimeOffset To) ParseRange(string? from, string? to, HttpContext context, Dictionary<string, string[]> errors)
     {
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var toTime = ParseTime("to", to, errors) ?? now;
-        var fromTime = ParseTime("from", from, errors) ?? toTime - DefaultRange;
+        var toTime = AdminQuery.ParseTime("to", to, errors) ?? now;
+        var fromTime = AdminQuery.ParseTime("from", from, errors) ?? toTime - DefaultRange;
         return (fromTime, toTime);
     }
 
-    private static DateTimeOffset? ParseTime(string name, string? value, Dictionary<string, string[]> errors)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        if (DateTimeOffset.TryParse(value.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
-        {
-            return parsed;
-        }
-
-        errors[name] = [$"Must be an ISO 8601 date or date-time, e.g. 2026-11-29 or 2026-11-29T12:00:00Z; got '{value}'."];
-        return null;
-    }
 
     private static int ParsePageSize(string? value, int defaultSize, Dictionary<string, string[]> errors)
     {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MicroApps.Orleans.Apps;
 using MicroApps.Orleans.Client.Infrastructure;
 using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Telemetry;
@@ -35,31 +34,12 @@ internal static class FeedbackEndpoints
 
     internal static async Task RecordAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster, TimeProvider time)
     {
-        var apiKey = BearerTokens.Read(context.Request);
-        if (apiKey is null)
+        if (await AppKeyCheck.AuthenticateAsync(context, grains, cluster) is not { } app)
         {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "No app key provided: send it as 'Authorization: Bearer mak.…'.", OpenAIErrors.Authentication, code: "missing_api_key");
             return;
         }
 
-        if (!ApiKeys.TryParse(apiKey, out var appId, out var keyId, out var secret))
-        {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "The API key is malformed; app keys look like mak.{appId}.{keyId}.{secret}.", OpenAIErrors.Authentication, code: "invalid_api_key");
-            return;
-        }
-
-        // The same key check as GET /v1/flags: a valid, unrevoked key of an app that is neither suspended nor retired.
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        var flags = await cluster.RunAsync(_ => new ValueTask<IReadOnlyDictionary<string, bool>?>(app.GetFlagsAsync(keyId, secret)), context.RequestAborted);
-        if (flags is null)
-        {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "The API key is not valid, was revoked, or its app is suspended or retired.", OpenAIErrors.Authentication, code: "invalid_api_key");
-            return;
-        }
-
+        var appId = app.AppId;
         if (!context.Request.HasJsonContentType())
         {
             await OpenAIErrors.WriteAsync(context, 415,

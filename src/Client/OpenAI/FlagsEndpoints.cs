@@ -1,4 +1,3 @@
-using MicroApps.Orleans.Apps;
 using MicroApps.Orleans.Client.Infrastructure;
 
 namespace MicroApps.Orleans.Client.OpenAI;
@@ -20,30 +19,11 @@ internal static class FlagsEndpoints
 
     internal static async Task GetFlagsAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var apiKey = BearerTokens.Read(context.Request);
-        if (apiKey is null)
+        if (await AppKeyCheck.AuthenticateAsync(context, grains, cluster) is not { } app)
         {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "No app key provided: send it as 'Authorization: Bearer mak.…'.", OpenAIErrors.Authentication, code: "missing_api_key");
             return;
         }
 
-        if (!ApiKeys.TryParse(apiKey, out var appId, out var keyId, out var secret))
-        {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "The API key is malformed; app keys look like mak.{appId}.{keyId}.{secret}.", OpenAIErrors.Authentication, code: "invalid_api_key");
-            return;
-        }
-
-        var app = grains.GetGrain<IMicroAppGrain>(appId);
-        var flags = await cluster.RunAsync(_ => new ValueTask<IReadOnlyDictionary<string, bool>?>(app.GetFlagsAsync(keyId, secret)), context.RequestAborted);
-        if (flags is null)
-        {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "The API key is not valid, was revoked, or its app is suspended or retired.", OpenAIErrors.Authentication, code: "invalid_api_key");
-            return;
-        }
-
-        await TypedResults.Ok(new FlagsResponse(flags)).ExecuteAsync(context);
+        await TypedResults.Ok(new FlagsResponse(app.Flags)).ExecuteAsync(context);
     }
 }
