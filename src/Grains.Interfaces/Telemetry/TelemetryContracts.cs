@@ -32,6 +32,17 @@ public sealed record TraceQuery(
     [property: Id(10)] string? ContinuationToken = null)
 {
     public const int MaxPageSize = 1000;
+
+    /// <summary>Whether <paramref name="e"/> is in the range and passes every filter that is set.</summary>
+    public bool Matches(TraceEvent e) =>
+        e.Timestamp >= From && e.Timestamp < To
+        && (AppId is null || e.AppId == AppId)
+        && (Team is null || e.Team == Team)
+        && (Model is null || e.Model == Model)
+        && (Tier is null || e.ModelTier == Tier)
+        && (Outcome is null || e.Outcome == Outcome)
+        && (PromptVersion is null || e.PromptVersion == PromptVersion)
+        && (RequestId is null || e.RequestId == RequestId);
 }
 
 /// <summary>One stored trace with the feedback the app reported for it.</summary>

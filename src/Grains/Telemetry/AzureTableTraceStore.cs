@@ -169,7 +169,7 @@ public sealed class AzureTableTraceStore : ITraceStore
                 }
 
                 // The whole partition is read and filtered here: a segment is opaque to the table's own filters.
-                var matching = (await ReadPartitionAsync(appId, hour, cancellationToken).ConfigureAwait(false)).Where(r => Matches(r.Event, query)).ToList();
+                var matching = (await ReadPartitionAsync(appId, hour, cancellationToken).ConfigureAwait(false)).Where(r => query.Matches(r.Event)).ToList();
                 var take = Math.Max(0, Math.Min(size - items.Count, matching.Count - offset));
                 items.AddRange(matching.Skip(offset).Take(take));
                 if (items.Count >= size)
@@ -387,14 +387,6 @@ public sealed class AzureTableTraceStore : ITraceStore
     private static ArgumentException BadToken(string? token) =>
         new($"continuation token '{token}' is not one this store issued for this query", "ContinuationToken");
 
-    private static bool Matches(TraceEvent e, TraceQuery q) =>
-        e.Timestamp >= q.From && e.Timestamp < q.To
-        && (q.Team is null || e.Team == q.Team)
-        && (q.Model is null || e.Model == q.Model)
-        && (q.Tier is null || e.ModelTier == q.Tier)
-        && (q.Outcome is null || e.Outcome == q.Outcome)
-        && (q.PromptVersion is null || e.PromptVersion == q.PromptVersion)
-        && (q.RequestId is null || e.RequestId == q.RequestId);
 
     private static QueryPosition? NextAfter(List<DateTimeOffset> hours, DateTimeOffset hourStart, IReadOnlyList<string> apps, string appId, bool singleApp)
     {

@@ -49,7 +49,7 @@ public sealed class InMemoryTraceStore : ITraceStore
         List<TraceRecord> matching;
         lock (_lock)
         {
-            matching = _traces.Values.Where(r => Matches(r.Event, query)).ToList();
+            matching = _traces.Values.Where(r => query.Matches(r.Event)).ToList();
         }
 
         var ordered = matching
@@ -138,15 +138,6 @@ public sealed class InMemoryTraceStore : ITraceStore
         await Task.CompletedTask;
     }
 
-    private static bool Matches(TraceEvent e, TraceQuery q) =>
-        e.Timestamp >= q.From && e.Timestamp < q.To
-        && (q.AppId is null || e.AppId == q.AppId)
-        && (q.Team is null || e.Team == q.Team)
-        && (q.Model is null || e.Model == q.Model)
-        && (q.Tier is null || e.ModelTier == q.Tier)
-        && (q.Outcome is null || e.Outcome == q.Outcome)
-        && (q.PromptVersion is null || e.PromptVersion == q.PromptVersion)
-        && (q.RequestId is null || e.RequestId == q.RequestId);
 
     private static (IReadOnlyList<T> Items, string? Next) Page<T>(List<T> ordered, int pageSize, string? continuation)
     {
