@@ -68,6 +68,30 @@ public static class TraceOutcomes
 
     public static IReadOnlyList<string> All { get; } = [Success, CacheHit, Blocked, Throttled, Invalid, Unauthorized, Error];
 
+    /// <summary>
+    /// The trace outcome value of a stored outcome string. Traces written before trace outcomes existed carry
+    /// <see cref="GovernedOutcome"/> names (<c>Completed</c>, <c>BudgetExceeded</c>) and map through <see cref="Of"/>;
+    /// anything unrecognised (numbers included) is <see cref="Error"/>, so it never becomes a new value.
+    /// </summary>
+    public static string Normalize(string? outcome)
+    {
+        foreach (var known in All)
+        {
+            if (string.Equals(known, outcome, StringComparison.Ordinal))
+            {
+                return known;
+            }
+        }
+
+        // Enum.TryParse also accepts numbers ("3"), which are not names a trace writes.
+        return outcome is { Length: > 0 }
+               && !char.IsAsciiDigit(outcome[0]) && outcome[0] != '-'
+               && Enum.TryParse<GovernedOutcome>(outcome, ignoreCase: false, out var governed)
+               && Enum.IsDefined(governed)
+            ? Of(governed)
+            : Error;
+    }
+
     /// <summary>The trace outcome of a governed outcome.</summary>
     public static string Of(GovernedOutcome outcome) => outcome switch
     {

@@ -13,16 +13,12 @@ public static class CostRollup
     /// <summary>
     /// The <see cref="TraceOutcomes"/> value of an event's outcome. Events written before the trace pipeline used
     /// trace outcomes carry a <see cref="GovernedOutcome"/> name (<c>Completed</c>, <c>CacheHit</c>…) and map through
-    /// <see cref="TraceOutcomes.Of"/>; anything else (<c>Cancelled</c>, <c>Error</c>) is an error.
+    /// <see cref="TraceOutcomes.Normalize"/>; anything else (<c>Cancelled</c>, <c>Error</c>) is an error.
     /// </summary>
     public static string OutcomeOf(TraceEvent traceEvent)
     {
         ArgumentNullException.ThrowIfNull(traceEvent);
-        var outcome = traceEvent.Outcome ?? "";
-        var normalized = TraceOutcomes.All.Contains(outcome, StringComparer.Ordinal) ? outcome
-            : Enum.TryParse<GovernedOutcome>(outcome, ignoreCase: false, out var governed) && Enum.IsDefined(governed) && !int.TryParse(outcome, out _)
-                ? TraceOutcomes.Of(governed)
-                : TraceOutcomes.Error;
+        var normalized = TraceOutcomes.Normalize(traceEvent.Outcome);
 
         // The cache flag is the older events' only sign of a hit answered with outcome "Completed".
         return traceEvent.CacheHit && normalized == TraceOutcomes.Success ? TraceOutcomes.CacheHit : normalized;

@@ -82,7 +82,7 @@ public sealed class GatewayMetrics : IDisposable
             return;
         }
 
-        var outcome = OutcomeOf(traceEvent.Outcome);
+        var outcome = TraceOutcomes.Normalize(traceEvent.Outcome);
         var tier = string.IsNullOrEmpty(traceEvent.ModelTier) ? None : _tiers.Label(traceEvent.ModelTier);
 
         // A key that did not authenticate names an app nobody vouched for; admitting it would let anyone fill the cap.
@@ -118,29 +118,6 @@ public sealed class GatewayMetrics : IDisposable
             var reason = string.IsNullOrEmpty(traceEvent.ErrorCode) ? None : _reasons.Label(traceEvent.ErrorCode);
             _refusals.Add(1, new TagList { { "outcome", outcome }, { "reason", reason }, { "app", app } });
         }
-    }
-
-    /// <summary>
-    /// The <see cref="TraceOutcomes"/> value of a trace's outcome. Older traces carry <see cref="GovernedOutcome"/> names
-    /// ("Completed", "BudgetExceeded"); anything unrecognised counts as an error rather than becoming a new label value.
-    /// </summary>
-    public static string OutcomeOf(string? outcome)
-    {
-        foreach (var known in TraceOutcomes.All)
-        {
-            if (string.Equals(known, outcome, StringComparison.Ordinal))
-            {
-                return known;
-            }
-        }
-
-        // Enum.TryParse also accepts numbers ("3"), which are not names a trace writes.
-        return outcome is { Length: > 0 }
-               && !char.IsAsciiDigit(outcome[0]) && outcome[0] != '-'
-               && Enum.TryParse<GovernedOutcome>(outcome, ignoreCase: false, out var governed)
-               && Enum.IsDefined(governed)
-            ? TraceOutcomes.Of(governed)
-            : TraceOutcomes.Error;
     }
 
     private static string? CacheResultOf(TraceEvent traceEvent, string outcome)
