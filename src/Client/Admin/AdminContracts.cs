@@ -204,7 +204,7 @@ public sealed record BudgetView(
 {
     public static BudgetView From(BudgetSnapshot b) =>
         new(b.BudgetId, b.Configured, b.LimitUsd, b.Period, b.PeriodStart, b.SpentUsd, b.ReservedUsd, b.AvailableUsd, b.ReservationsInFlight,
-            b.Thresholds, b.DefaultThresholds, BudgetEndpoints.BehaviourName(b.OnExceeded), new NotifyView(b.Notify.WebhookUrl, b.Notify.Emails),
+            b.Thresholds, b.DefaultThresholds, AdminQuery.NameOf(b.OnExceeded), new NotifyView(b.Notify.WebhookUrl, b.Notify.Emails),
             b.PendingLimitUsd, b.Utilisation, b.ReachedLimitAt, b.SoftShutdown, b.RaisedThresholds, b.AcknowledgedAt, b.AcknowledgedBy);
 }
 

@@ -218,7 +218,7 @@ public static partial class AdminEndpoints
         var team = body.Team ?? basis?.Team;
         errors.RequireText("team", team);
         var audience = basis?.Audience ?? Audience.Internal;
-        if (body.Audience is not null && !TryParseAudience(body.Audience, out audience))
+        if (body.Audience is not null && !AdminQuery.TryParseName(body.Audience, out audience))
         {
             errors.Add("audience", "Must be 'internal' or 'external'.");
         }
@@ -507,7 +507,7 @@ public static partial class AdminEndpoints
         }
 
         var period = BudgetPeriod.Month;
-        if (body.Period is not null && !TryParsePeriod(body.Period, out period))
+        if (body.Period is not null && !AdminQuery.TryParseName(body.Period, out period))
         {
             errors.Add(prefix + "period", "Must be 'day' or 'month'.");
         }
@@ -525,37 +525,7 @@ public static partial class AdminEndpoints
         $"limitUsd={settings.LimitUsd.ToString(System.Globalization.CultureInfo.InvariantCulture)}, period={settings.Period.ToString().ToLowerInvariant()}"
         + BudgetEndpoints.AlertingReason(settings);
 
-    private static bool TryParseAudience(string value, out Audience audience)
-    {
-        switch (value.Trim().ToLowerInvariant())
-        {
-            case "internal":
-                audience = Audience.Internal;
-                return true;
-            case "external":
-                audience = Audience.External;
-                return true;
-            default:
-                audience = default;
-                return false;
-        }
-    }
 
-    private static bool TryParsePeriod(string value, out BudgetPeriod period)
-    {
-        switch (value.Trim().ToLowerInvariant())
-        {
-            case "day":
-                period = BudgetPeriod.Day;
-                return true;
-            case "month":
-                period = BudgetPeriod.Month;
-                return true;
-            default:
-                period = default;
-                return false;
-        }
-    }
 
     private static List<string> CleanList(IReadOnlyList<string>? values, string field, Errors errors)
     {

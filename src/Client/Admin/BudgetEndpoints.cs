@@ -109,7 +109,7 @@ internal static class BudgetEndpoints
         AlertState? state = null;
         if (query["state"].ToString() is { Length: > 0 } s)
         {
-            if (TryParseState(s, out var parsed))
+            if (AdminQuery.TryParseName<AlertState>(s, out var parsed))
             {
                 state = parsed;
             }
@@ -213,7 +213,7 @@ internal static class BudgetEndpoints
         BudgetExceededBehavior? onExceeded = null;
         if (body.OnExceeded is { } behaviour)
         {
-            if (TryParseBehaviour(behaviour, out var parsed))
+            if (AdminQuery.TryParseName<BudgetExceededBehavior>(behaviour, out var parsed))
             {
                 onExceeded = parsed;
             }
@@ -274,7 +274,7 @@ internal static class BudgetEndpoints
 
         if (settings.OnExceeded is { } b)
         {
-            parts.Add($"onExceeded={BehaviourName(b)}");
+            parts.Add($"onExceeded={AdminQuery.NameOf(b)}");
         }
 
         if (settings.Notify is { } n)
@@ -285,53 +285,7 @@ internal static class BudgetEndpoints
         return parts.Count == 0 ? "" : ", " + string.Join(", ", parts);
     }
 
-    internal static string BehaviourName(BudgetExceededBehavior behaviour) => behaviour switch
-    {
-        BudgetExceededBehavior.Degrade => "degrade",
-        BudgetExceededBehavior.SoftShutdown => "soft_shutdown",
-        _ => "throttle",
-    };
 
-    private static bool TryParseBehaviour(string value, out BudgetExceededBehavior behaviour)
-    {
-        switch (value.Trim().ToLowerInvariant())
-        {
-            case "throttle":
-                behaviour = BudgetExceededBehavior.Throttle;
-                return true;
-            case "degrade":
-                behaviour = BudgetExceededBehavior.Degrade;
-                return true;
-            case "soft_shutdown":
-                behaviour = BudgetExceededBehavior.SoftShutdown;
-                return true;
-            default:
-                behaviour = default;
-                return false;
-        }
-    }
-
-    private static bool TryParseState(string value, out AlertState state)
-    {
-        switch (value.Trim().ToLowerInvariant())
-        {
-            case "pending":
-                state = AlertState.Pending;
-                return true;
-            case "delivered":
-                state = AlertState.Delivered;
-                return true;
-            case "failed":
-                state = AlertState.Failed;
-                return true;
-            case "recorded":
-                state = AlertState.Recorded;
-                return true;
-            default:
-                state = default;
-                return false;
-        }
-    }
 
     /// <summary>A bare address (<c>local@domain</c>), not a display-name form, as MimeKit parses it.</summary>
     private static bool IsPlainAddress(string email) =>

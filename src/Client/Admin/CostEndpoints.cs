@@ -52,13 +52,13 @@ internal static class CostEndpoints
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var unit = CostGranularity.Day;
-        if (!string.IsNullOrEmpty(granularity) && !TryParseGranularity(granularity, out unit))
+        if (!string.IsNullOrEmpty(granularity) && !AdminQuery.TryParseName(granularity, out unit))
         {
             errors["granularity"] = [$"Must be 'hour', 'day' or 'month'; got '{granularity}'."];
         }
 
         var dimension = CostDimension.App;
-        if (!string.IsNullOrEmpty(groupBy) && !TryParseDimension(groupBy, out dimension))
+        if (!string.IsNullOrEmpty(groupBy) && (!AdminQuery.TryParseName(groupBy, out dimension) || dimension == CostDimension.Total))
         {
             errors["groupBy"] = [$"Must be 'app', 'team', 'tier' or 'model'; got '{groupBy}'."];
         }
@@ -151,46 +151,7 @@ internal static class CostEndpoints
     }
 
 
-    private static bool TryParseGranularity(string value, out CostGranularity granularity)
-    {
-        switch (value.Trim().ToLowerInvariant())
-        {
-            case "hour":
-                granularity = CostGranularity.Hour;
-                return true;
-            case "day":
-                granularity = CostGranularity.Day;
-                return true;
-            case "month":
-                granularity = CostGranularity.Month;
-                return true;
-            default:
-                granularity = default;
-                return false;
-        }
-    }
 
-    private static bool TryParseDimension(string value, out CostDimension dimension)
-    {
-        switch (value.Trim().ToLowerInvariant())
-        {
-            case "app":
-                dimension = CostDimension.App;
-                return true;
-            case "team":
-                dimension = CostDimension.Team;
-                return true;
-            case "tier":
-                dimension = CostDimension.Tier;
-                return true;
-            case "model":
-                dimension = CostDimension.Model;
-                return true;
-            default:
-                dimension = default;
-                return false;
-        }
-    }
 
     private static IResult Invalid(Dictionary<string, string[]> errors) => TypedResults.ValidationProblem(errors, title: "Invalid request");
 }
