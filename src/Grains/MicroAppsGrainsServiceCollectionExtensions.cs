@@ -79,6 +79,8 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayMetricsOptions>, GatewayMetricsOptionsValidator>());
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IOptions<GatewayMetricsOptions>>()));
 
+        services.TryAddSingleton<Savings.IShadowEvaluator, Savings.NoShadowEvaluator>();
+
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.
         services.AddGovernedCallStep<TraceStep>();

@@ -44,7 +44,25 @@ public sealed record CreateAppBody(
     IReadOnlyList<ConnectorBody>? Connectors = null,
     IReadOnlyList<string>? EgressAllowlist = null,
     long? ExpectedCallsPerMonth = null,
-    double? PromptSampleShare = null);
+    double? PromptSampleShare = null,
+    SavingsBody? Savings = null);
+
+/// <summary>
+/// An app's savings settings: <c>{routing, qualitySlo, task, sampling: {minShare, maxShare}, nearDuplicate: {enabled, threshold}}</c>;
+/// omitted fields take their defaults (routing off, SLO 0.9, task classified per call, no sampling, platform near-duplicate default).
+/// </summary>
+public sealed record SavingsBody(
+    bool? Routing = null,
+    double? QualitySlo = null,
+    string? Task = null,
+    SamplingBody? Sampling = null,
+    NearDuplicateBody? NearDuplicate = null);
+
+/// <summary>Premium sampling bounds: <c>{minShare, maxShare}</c>, each 0 to 1.</summary>
+public sealed record SamplingBody(double? MinShare = null, double? MaxShare = null);
+
+/// <summary>Near-duplicate cache: <c>{enabled, threshold}</c>.</summary>
+public sealed record NearDuplicateBody(bool? Enabled = null, double? Threshold = null);
 
 /// <summary>A registry prompt a version pins: <c>{name, version}</c>.</summary>
 public sealed record PromptPinBody(string? Name = null, int? Version = null);
@@ -103,7 +121,8 @@ public sealed record AppView(
     IReadOnlyList<ConnectorRef>? Connectors = null,
     IReadOnlyList<string>? EgressAllowlist = null,
     long ExpectedCallsPerMonth = 0,
-    double PromptSampleShare = 0)
+    double PromptSampleShare = 0,
+    Savings.SavingsSettings? Savings = null)
 {
     /// <summary>The version whose manifest the view shows: the published one, else the newest.</summary>
     private static AppVersionInfo? Shown(AppInfo app) =>
@@ -138,7 +157,8 @@ public sealed record AppView(
         app.Manifest.Connectors ?? [],
         app.Manifest.EgressAllowlist ?? [],
         app.Manifest.ExpectedCallsPerMonth,
-        app.Manifest.PromptSampleShare);
+        app.Manifest.PromptSampleShare,
+        app.Manifest.Savings);
 }
 
 /// <summary>One version in full: its manifest, gates, approval and history.</summary>

@@ -260,6 +260,8 @@ public static partial class AdminEndpoints
             errors.Add("promptSampleShare", "Must be a number from 0 (no prompt samples, the default) to 1 (every call is sampled, redacted).");
         }
 
+        var savings = body.Savings is null ? basis?.Savings : SavingsOf(body.Savings, errors);
+
         if (errors.Any)
         {
             return null;
@@ -267,7 +269,29 @@ public static partial class AdminEndpoints
 
         return new AppManifest(
             name!.Trim(), owner!.Trim(), team!.Trim(), audience, dataClasses, allowedTiers, defaultTier, quotas!, budgetId, promptVersion,
-            prompts, tests, connectors, egress, expected, sampleShare);
+            prompts, tests, connectors, egress, expected, sampleShare, savings);
+    }
+
+    private static Savings.SavingsSettings SavingsOf(SavingsBody body, Errors errors)
+    {
+        var sampling = body.Sampling;
+        if (sampling is not null && (sampling.MinShare is null || sampling.MaxShare is null))
+        {
+            errors.Add(sampling.MinShare is null ? "savings.sampling.minShare" : "savings.sampling.maxShare", "Required when sampling is given: the bounds of the share of premium requests kept on premium, 0 to 1.");
+        }
+
+        var settings = new Savings.SavingsSettings(
+            body.Routing ?? false,
+            body.QualitySlo ?? 0.9,
+            string.IsNullOrWhiteSpace(body.Task) ? null : Savings.QueryTypes.Parse(body.Task) ?? body.Task.Trim(),
+            sampling is null ? null : new Savings.PremiumSampling(sampling.MinShare ?? 0, sampling.MaxShare ?? 1),
+            body.NearDuplicate is { } near ? new Savings.NearDuplicateSettings(near.Enabled ?? true, near.Threshold) : null);
+        foreach (var (field, message) in AppManifestRules.SavingsErrors(settings))
+        {
+            errors.Add(field, message);
+        }
+
+        return settings;
     }
 
     private static PromptPin Pin(PromptPinBody? body, int index, Errors errors)

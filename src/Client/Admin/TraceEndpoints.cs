@@ -32,7 +32,11 @@ public sealed record TraceView(
     IReadOnlyList<string>? PiiClasses,
     IReadOnlyList<string> Decisions,
     string? BizMetric,
-    BizFeedback? Feedback)
+    BizFeedback? Feedback,
+    string? QueryType,
+    decimal? BaselineCostUsd,
+    string? Saving,
+    string? RouteReason)
 {
     public static TraceView From(TraceRecord record)
     {
@@ -40,7 +44,8 @@ public sealed record TraceView(
         return new(
             e.AppId, e.RequestId, e.Timestamp, e.Team, e.Model, e.ModelTier, e.Outcome, e.ErrorCode, e.TokensIn, e.TokensOut, e.LatencyMs,
             e.PromptVersion, e.CostEstimateUsd, e.CostActualUsd, e.Route, e.CacheHit, e.PromptHash, e.Policy, e.PolicyVersion,
-            e.PolicyMatches ?? [], e.PiiClasses, e.Decisions ?? [], e.BizMetric, record.Feedback);
+            e.PolicyMatches ?? [], e.PiiClasses, e.Decisions ?? [], e.BizMetric, record.Feedback,
+            e.QueryType, e.BaselineCostUsd, e.Saving, e.RouteReason);
     }
 }
 

@@ -51,6 +51,7 @@ public sealed record AppQuotas(
 /// Share of calls (0 to 1) whose prompt and response go, redacted by the PII scanner, to the searchable prompt store;
 /// 0 (the default) keeps only the prompt hash. Apps that declare restricted data classes may opt in too: the text is redacted either way.
 /// </param>
+/// <param name="Savings">Savings-engine settings (routing, quality SLO, declared task, premium sampling, near-duplicate cache); null for the defaults.</param>
 [GenerateSerializer, Immutable, Alias("microapps.AppManifest")]
 public sealed record AppManifest(
     [property: Id(0)] string Name,
@@ -68,7 +69,8 @@ public sealed record AppManifest(
     [property: Id(12)] IReadOnlyList<ConnectorRef>? Connectors = null,
     [property: Id(13)] IReadOnlyList<string>? EgressAllowlist = null,
     [property: Id(14)] long ExpectedCallsPerMonth = 0,
-    [property: Id(15)] double PromptSampleShare = 0);
+    [property: Id(15)] double PromptSampleShare = 0,
+    [property: Id(16)] Savings.SavingsSettings? Savings = null);
 
 /// <summary>A registry prompt pinned by an app version.</summary>
 [GenerateSerializer, Immutable, Alias("microapps.PromptPin")]
@@ -178,7 +180,11 @@ public enum AdmissionOutcome
 }
 
 /// <summary>The slice of an app's manifest the governed call needs, returned with an admission.</summary>
-/// <remarks><c>PromptSampleShare</c> is the manifest's share of calls sampled to the redacted prompt store (0 = none).</remarks>
+/// <remarks>
+/// <c>PromptSampleShare</c> is the manifest's share of calls sampled to the redacted prompt store (0 = none).
+/// <c>Savings</c> is the manifest's savings settings; <c>PremiumShare</c> is the app's current adaptive share of
+/// premium requests that stay on premium (null when the app has no premium sampling).
+/// </remarks>
 [GenerateSerializer, Immutable, Alias("microapps.AppProfile")]
 public sealed record AppProfile(
     [property: Id(0)] string AppId,
@@ -192,7 +198,9 @@ public sealed record AppProfile(
     [property: Id(8)] int Version = 1,
     [property: Id(9)] ReleaseChannel Channel = ReleaseChannel.Published,
     [property: Id(10)] string Owner = "",
-    [property: Id(11)] double PromptSampleShare = 0);
+    [property: Id(11)] double PromptSampleShare = 0,
+    [property: Id(12)] Savings.SavingsSettings? Savings = null,
+    [property: Id(13)] double? PremiumShare = null);
 
 /// <summary>Which side of the app's release a call was served by.</summary>
 public enum ReleaseChannel

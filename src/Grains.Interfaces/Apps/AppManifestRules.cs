@@ -218,6 +218,52 @@ public static partial class AppManifestRules
         {
             errors["promptSampleShare"] = "promptSampleShare must be a number from 0 (no prompt samples, the default) to 1 (every call)";
         }
+
+        foreach (var (field, message) in SavingsErrors(manifest.Savings))
+        {
+            errors[field] = message;
+        }
+    }
+
+    /// <summary>What is wrong with an app's savings settings, as (field path, message) pairs; none for null.</summary>
+    public static IEnumerable<(string Field, string Message)> SavingsErrors(Savings.SavingsSettings? savings)
+    {
+        if (savings is null)
+        {
+            yield break;
+        }
+
+        if (savings.QualitySlo is not (> 0 and <= 1))
+        {
+            yield return ("savings.qualitySlo", "savings.qualitySlo must be a share of the reference model's quality above 0 and at most 1 (0.9 = at least 90%)");
+        }
+
+        if (!string.IsNullOrWhiteSpace(savings.Task) && Savings.QueryTypes.Parse(savings.Task) is null)
+        {
+            yield return ("savings.task", $"savings.task '{savings.Task}' is not a query type (one of {string.Join(", ", Savings.QueryTypes.All)}; omit it to classify each call)");
+        }
+
+        if (savings.Sampling is { } sampling)
+        {
+            if (sampling.MinShare is not (>= 0 and <= 1))
+            {
+                yield return ("savings.sampling.minShare", "savings.sampling.minShare must be a number from 0 to 1");
+            }
+
+            if (sampling.MaxShare is not (>= 0 and <= 1))
+            {
+                yield return ("savings.sampling.maxShare", "savings.sampling.maxShare must be a number from 0 to 1");
+            }
+            else if (sampling.MinShare > sampling.MaxShare)
+            {
+                yield return ("savings.sampling.maxShare", "savings.sampling.maxShare must not be below savings.sampling.minShare");
+            }
+        }
+
+        if (savings.NearDuplicate?.Threshold is { } threshold && threshold is not (> 0 and <= 1))
+        {
+            yield return ("savings.nearDuplicate.threshold", "savings.nearDuplicate.threshold must be a similarity above 0 and at most 1 (higher is stricter; omit it for the platform default)");
+        }
     }
 
     /// <summary>Whether <paramref name="share"/> is a valid <see cref="AppManifest.PromptSampleShare"/>: 0 to 1, not NaN.</summary>
@@ -233,7 +279,8 @@ public static partial class AppManifestRules
         && (a.Connectors ?? []).Select(ConnectorText).SequenceEqual((b.Connectors ?? []).Select(ConnectorText))
         && (a.EgressAllowlist ?? []).SequenceEqual(b.EgressAllowlist ?? [])
         && a.ExpectedCallsPerMonth == b.ExpectedCallsPerMonth
-        && a.PromptSampleShare.Equals(b.PromptSampleShare);
+        && a.PromptSampleShare.Equals(b.PromptSampleShare)
+        && Equals(a.Savings, b.Savings);
 
     private static string TestText(RegressionTestCase t) =>
         $"{t.Name}\u0001{t.Input}\u0001{t.Model}\u0001{string.Join("\u0002", (t.Assertions ?? []).Select(x => $"{x?.Kind}\u0003{x?.Value}"))}";

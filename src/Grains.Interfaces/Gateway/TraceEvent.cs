@@ -15,6 +15,13 @@ namespace MicroApps.Orleans.Gateway;
 /// <c>budget_exceeded</c>) and says why a blocked, throttled or failed call ended. <c>BizMetric</c> is filled when the
 /// app reports feedback or a business outcome for the request (see <c>BizFeedback</c>).
 /// </para>
+/// <para>
+/// Savings fields: <c>QueryType</c> is the call's query type (<c>Savings.QueryTypes</c>; null when the call ended before
+/// it was classified); <c>BaselineCostUsd</c> is what the call's tokens would have cost on the first model of the route
+/// the app asked for (null when the call never reached routing); <c>Saving</c> is why it cost less
+/// (<c>Savings.SavingKinds</c>); <c>RouteReason</c> explains the routing decision: the candidates considered with their
+/// quality estimates and evidence, and why the served model was chosen.
+/// </para>
 /// </summary>
 [GenerateSerializer, Immutable, Alias("microapps.TraceEvent")]
 public sealed record TraceEvent(
@@ -40,7 +47,11 @@ public sealed record TraceEvent(
     [property: Id(19)] IReadOnlyList<string>? PolicyMatches = null,
     [property: Id(20)] IReadOnlyList<string>? PiiClasses = null,
     [property: Id(21)] int PolicyVersion = 0,
-    [property: Id(22)] string? ErrorCode = null);
+    [property: Id(22)] string? ErrorCode = null,
+    [property: Id(23)] string? QueryType = null,
+    [property: Id(24)] decimal? BaselineCostUsd = null,
+    [property: Id(25)] string? Saving = null,
+    [property: Id(26)] string? RouteReason = null);
 
 /// <summary>The values of <see cref="TraceEvent.Outcome"/>.</summary>
 public static class TraceOutcomes

@@ -681,7 +681,7 @@ public sealed class MicroAppGrain(
     {
         var m = version.Manifest;
         return new AppProfile(AppId, m.Team, m.Audience, m.DataClasses, m.AllowedTiers, m.DefaultTier,
-            AppManifestRules.EffectiveBudgetId(AppId, m), Prompts.PromptVersions.Label(m), version.Number, channel, m.Owner, m.PromptSampleShare);
+            AppManifestRules.EffectiveBudgetId(AppId, m), Prompts.PromptVersions.Label(m), version.Number, channel, m.Owner, m.PromptSampleShare, m.Savings);
     }
 
     private static AppVersionInfo ToInfo(StoredVersion v) =>

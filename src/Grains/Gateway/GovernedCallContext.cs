@@ -121,6 +121,21 @@ public sealed class GovernedCallContext
 
     public bool CacheHit { get; set; }
 
+    /// <summary>The call's query type (<see cref="Savings.QueryTypes"/>); null until the savings router classified it.</summary>
+    public string? QueryType { get; set; }
+
+    /// <summary>
+    /// The first model of the route the app asked for, before any saving moved the call (set by the route step); the
+    /// trace prices the call's tokens on it as <see cref="TraceEvent.BaselineCostUsd"/>.
+    /// </summary>
+    public ModelSpec? BaselineModel { get; set; }
+
+    /// <summary>Why the call costs less than on <see cref="BaselineModel"/> (<see cref="Savings.SavingKinds"/>); null: none, or a cache hit.</summary>
+    public string? Saving { get; set; }
+
+    /// <summary>The savings router's explanation of its choice, for the trace; null when it did not run.</summary>
+    public string? RouteReason { get; set; }
+
     /// <summary>Models tried, in order, for the trace's route.</summary>
     public List<string> Attempts { get; } = [];
 

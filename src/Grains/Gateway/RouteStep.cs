@@ -62,6 +62,7 @@ public sealed class RouteStep(IGrainFactory grains, ModelCatalog catalog, IOptio
         }
 
         context.Candidates = fitting;
+        context.BaselineModel = fitting[0];
         context.Decisions.Add($"route:{resolution.Tier}:{string.Join(">", fitting.Select(c => c.Name))}");
         await next(context);
     }

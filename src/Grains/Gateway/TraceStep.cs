@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MicroApps.Orleans.Caching;
 using MicroApps.Orleans.Telemetry;
+using MicroApps.Orleans.Tokens;
 using Microsoft.Extensions.Logging;
 
 namespace MicroApps.Orleans.Gateway;
@@ -57,7 +58,11 @@ public sealed class TraceStep(IEnumerable<ITraceSink> sinks, GatewayMetrics metr
                 context.Policy?.Matches.Select(PolicyStep.Describe).ToArray(),
                 context.PiiFound,
                 context.Policy?.PolicyVersion ?? context.PolicySet?.Version ?? 0,
-                context.Result?.ErrorCode ?? (error is null ? null : error is OperationCanceledException ? "cancelled" : "gateway_error"));
+                context.Result?.ErrorCode ?? (error is null ? null : error is OperationCanceledException ? "cancelled" : "gateway_error"),
+                context.QueryType,
+                context.BaselineModel is { } baseline ? PriceCalculator.Cost(baseline, context.Usage.InputTokens, context.Usage.OutputTokens) : null,
+                SavingOf(context),
+                context.RouteReason);
             try
             {
                 metrics.Record(traceEvent);
@@ -74,6 +79,14 @@ public sealed class TraceStep(IEnumerable<ITraceSink> sinks, GatewayMetrics metr
             }
         }
     }
+
+    /// <summary>
+    /// Why the call cost less than its baseline: what a savings step recorded, else an exact cache hit, else none.
+    /// Refused calls have no saving.
+    /// </summary>
+    public static string? SavingOf(GovernedCallContext context) =>
+        context.Result is not { IsSuccess: true } ? null
+        : context.Saving ?? (context.CacheHit ? Savings.SavingKinds.Cache : Savings.SavingKinds.None);
 
     /// <summary>SHA-256 over the normalised messages (role and whitespace-collapsed content), lower-case hex.</summary>
     public static string PromptHash(IReadOnlyList<ChatTurn>? messages)

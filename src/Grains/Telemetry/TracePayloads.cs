@@ -72,13 +72,17 @@ internal static class TracePayloads
         PiiClasses = e.PiiClasses?.ToArray(),
         PolicyVersion = e.PolicyVersion,
         ErrorCode = e.ErrorCode,
+        QueryType = e.QueryType,
+        BaselineCostUsd = e.BaselineCostUsd,
+        Saving = e.Saving,
+        RouteReason = e.RouteReason,
     };
 
     private static TraceEvent FromDto(TraceEventDto d) =>
         new(d.AppId ?? "", d.RequestId ?? "", d.Model ?? "", d.ModelTier ?? "", d.TokensIn, d.TokensOut, d.LatencyMs,
             d.PromptVersion ?? "", d.CostEstimateUsd, d.Route ?? "", d.Outcome ?? "", d.BizMetric, d.Team ?? "", d.PromptHash ?? "", d.CacheHit,
             d.CostActualUsd, new DateTimeOffset(d.TimestampUtcTicks, TimeSpan.Zero), d.Decisions ?? [], d.Policy, d.PolicyMatches, d.PiiClasses,
-            d.PolicyVersion, d.ErrorCode);
+            d.PolicyVersion, d.ErrorCode, d.QueryType, d.BaselineCostUsd, d.Saving, d.RouteReason);
 
     public static byte[] Serialize(BizFeedback f) => MessagePackSerializer.Serialize(new FeedbackDto
     {
@@ -141,6 +145,10 @@ public sealed class TraceEventDto
     [Key(20)] public string[]? PiiClasses { get; set; }
     [Key(21)] public int PolicyVersion { get; set; }
     [Key(22)] public string? ErrorCode { get; set; }
+    [Key(23)] public string? QueryType { get; set; }
+    [Key(24)] public decimal? BaselineCostUsd { get; set; }
+    [Key(25)] public string? Saving { get; set; }
+    [Key(26)] public string? RouteReason { get; set; }
 }
 
 [MessagePackObject]
