@@ -26,7 +26,7 @@ internal static class CostEndpoints
 
         admin.MapGet("/cost/summary", SummaryAsync)
             .WithName("CostSummary").AllowRoles(AdminAccess.Everyone)
-            .WithSummary("Totals, cost per 1,000 requests by tier, what caching saved, and the top spending apps and teams in [from, to).")
+            .WithSummary("Totals, cost per 1,000 requests by tier, what caching saved, the savings split against the baseline (cache, near-duplicate, routing, sampling), and the top spending apps and teams in [from, to).")
             .Produces<CostSummary>().ProducesValidationProblem();
 
         admin.MapGet("/cost/budgets", BudgetsAsync)

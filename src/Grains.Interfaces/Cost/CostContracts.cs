@@ -27,6 +27,14 @@ public enum CostDimension
 /// served them (priced with the model catalog); cache hits whose model is not in the catalog, or that carry no token
 /// counts, are counted in <see cref="UnpricedCacheHits"/> and add nothing to the savings. <see cref="TokensIn"/> and
 /// <see cref="TokensOut"/> are tokens models processed: cache hits' tokens are not in them.
+/// <para>
+/// Savings split (fields 13–19; roll-ups stored before they existed read them as 0): every event's baseline is its
+/// <c>BaselineCostUsd</c> (what its tokens would have cost on the first model of the route the app asked for) or, when
+/// the event has none, its actual cost. A call whose baseline is above its actual cost saved the difference, attributed
+/// to its <c>Saving</c> kind (<see cref="SavedOtherUsd"/> when the kind is <c>none</c>, missing or unknown); a call
+/// that cost more than its baseline (a fallback to a pricier model) adds the difference to <see cref="OverBaselineUsd"/>.
+/// So, exactly: <see cref="BaselineUsd"/> = <see cref="CostUsd"/> + <see cref="SavedUsd"/> − <see cref="OverBaselineUsd"/>.
+/// </para>
 /// </summary>
 [GenerateSerializer, Immutable, Alias("microapps.CostTotals")]
 public sealed record CostTotals(
@@ -42,9 +50,19 @@ public sealed record CostTotals(
     [property: Id(9)] long TokensOut,
     [property: Id(10)] decimal CostUsd,
     [property: Id(11)] decimal CacheSavedUsd,
-    [property: Id(12)] long UnpricedCacheHits)
+    [property: Id(12)] long UnpricedCacheHits,
+    [property: Id(13)] decimal BaselineUsd = 0m,
+    [property: Id(14)] decimal SavedCacheUsd = 0m,
+    [property: Id(15)] decimal SavedNearDuplicateUsd = 0m,
+    [property: Id(16)] decimal SavedRoutingUsd = 0m,
+    [property: Id(17)] decimal SavedSamplingUsd = 0m,
+    [property: Id(18)] decimal SavedOtherUsd = 0m,
+    [property: Id(19)] decimal OverBaselineUsd = 0m)
 {
     public static CostTotals Zero { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0m, 0m, 0);
+
+    /// <summary>Everything saved against the baseline: the sum of the per-kind savings.</summary>
+    public decimal SavedUsd => SavedCacheUsd + SavedNearDuplicateUsd + SavedRoutingUsd + SavedSamplingUsd + SavedOtherUsd;
 
     /// <summary>Calls a model or the cache answered (success + cache hits): the denominator of cost per 1,000 requests.</summary>
     public long Answered => Success + CacheHits;
@@ -57,7 +75,9 @@ public sealed record CostTotals(
             Requests + other.Requests, Success + other.Success, CacheHits + other.CacheHits, Blocked + other.Blocked,
             Throttled + other.Throttled, Invalid + other.Invalid, Unauthorized + other.Unauthorized, Errors + other.Errors,
             TokensIn + other.TokensIn, TokensOut + other.TokensOut, CostUsd + other.CostUsd, CacheSavedUsd + other.CacheSavedUsd,
-            UnpricedCacheHits + other.UnpricedCacheHits);
+            UnpricedCacheHits + other.UnpricedCacheHits, BaselineUsd + other.BaselineUsd, SavedCacheUsd + other.SavedCacheUsd,
+            SavedNearDuplicateUsd + other.SavedNearDuplicateUsd, SavedRoutingUsd + other.SavedRoutingUsd,
+            SavedSamplingUsd + other.SavedSamplingUsd, SavedOtherUsd + other.SavedOtherUsd, OverBaselineUsd + other.OverBaselineUsd);
     }
 }
 
@@ -204,7 +224,71 @@ public sealed record CacheSavings(
     [property: Id(3)] double HitRate,
     [property: Id(4)] string Method);
 
+/// <summary>Saved USD per saving kind (<c>Savings.SavingKinds</c>).</summary>
+/// <param name="Cache">Exact cache hits and calls that shared an identical in-flight call's answer.</param>
+/// <param name="NearDuplicate">Near-duplicate cache hits.</param>
+/// <param name="Routing">Cost-aware routing to a cheaper model that meets the app's quality SLO.</param>
+/// <param name="Sampling">Adaptive sampling moved a premium request to a cheaper model.</param>
+/// <param name="Other">Calls cheaper than their baseline without a saving kind (for example a fallback to a cheaper model).</param>
+[GenerateSerializer, Immutable, Alias("microapps.SavingsByKind")]
+public sealed record SavingsByKind(
+    [property: Id(0)] decimal Cache,
+    [property: Id(1)] decimal NearDuplicate,
+    [property: Id(2)] decimal Routing,
+    [property: Id(3)] decimal Sampling,
+    [property: Id(4)] decimal Other);
+
+/// <summary>
+/// What the savings engine saved against the baseline (every call priced on the first model of the route its app asked
+/// for). <c>BaselineUsd = SpentUsd + SavedUsd − OverBaselineUsd</c>.
+/// </summary>
+/// <param name="BaselineUsd">What the calls would have cost on the route their apps asked for.</param>
+/// <param name="SpentUsd">What they cost (the summary total's cost).</param>
+/// <param name="SavedUsd">Sum of <paramref name="ByKind"/>.</param>
+/// <param name="SavedShare">Saved ÷ baseline, rounded to 6 places (0 when the baseline is 0).</param>
+/// <param name="ByKind">Saved USD per saving kind.</param>
+/// <param name="OverBaselineUsd">What calls cost above their baseline (a fallback to a pricier model).</param>
+/// <param name="Method">How the figures are computed, in words.</param>
+[GenerateSerializer, Immutable, Alias("microapps.SavingsSplit")]
+public sealed record SavingsSplit(
+    [property: Id(0)] decimal BaselineUsd,
+    [property: Id(1)] decimal SpentUsd,
+    [property: Id(2)] decimal SavedUsd,
+    [property: Id(3)] double SavedShare,
+    [property: Id(4)] SavingsByKind ByKind,
+    [property: Id(5)] decimal OverBaselineUsd,
+    [property: Id(6)] string Method)
+{
+    /// <summary>The split of <paramref name="totals"/>.</summary>
+    public static SavingsSplit Of(CostTotals totals, string method)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        var saved = totals.SavedUsd;
+        return new SavingsSplit(
+            totals.BaselineUsd,
+            totals.CostUsd,
+            saved,
+            totals.BaselineUsd == 0m ? 0d : Math.Round((double)(saved / totals.BaselineUsd), 6),
+            new SavingsByKind(totals.SavedCacheUsd, totals.SavedNearDuplicateUsd, totals.SavedRoutingUsd, totals.SavedSamplingUsd, totals.SavedOtherUsd),
+            totals.OverBaselineUsd,
+            method);
+    }
+}
+
 /// <summary>Cost summary over a range.</summary>
+/// <param name="From">Start of the range (rounded down to a whole UTC hour).</param>
+/// <param name="To">End of the range (rounded up to a whole UTC hour, exclusive).</param>
+/// <param name="Total">Sums over every call in the range.</param>
+/// <param name="ByTier">Cost per 1,000 answered requests of each tier (the tier that served the call).</param>
+/// <param name="CacheSavings">Cache hits priced on the model that made the cached answer.</param>
+/// <param name="TopApps">Highest spending apps.</param>
+/// <param name="TopTeams">Highest spending teams.</param>
+/// <param name="Savings">
+/// The savings split against the baseline. Its <c>ByKind.Cache</c> prices each cache hit on the baseline model (what the
+/// app asked for), while <paramref name="CacheSavings"/> prices it on the model that made the cached answer: they agree
+/// when no routing or sampling was involved, and <c>ByKind.Cache</c> is the larger when a cheaper model made the answer.
+/// Events written before baselines were traced add to <paramref name="CacheSavings"/> only.
+/// </param>
 [GenerateSerializer, Immutable, Alias("microapps.CostSummary")]
 public sealed record CostSummary(
     [property: Id(0)] DateTimeOffset From,
@@ -213,7 +297,8 @@ public sealed record CostSummary(
     [property: Id(3)] IReadOnlyList<TierCost> ByTier,
     [property: Id(4)] CacheSavings CacheSavings,
     [property: Id(5)] IReadOnlyList<Spender> TopApps,
-    [property: Id(6)] IReadOnlyList<Spender> TopTeams);
+    [property: Id(6)] IReadOnlyList<Spender> TopTeams,
+    [property: Id(7)] SavingsSplit? Savings = null);
 
 /// <summary>Burn status values of a <see cref="BudgetBurn"/>.</summary>
 public static class BudgetBurnStatus

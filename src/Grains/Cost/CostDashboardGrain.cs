@@ -21,6 +21,13 @@ public sealed class CostDashboardGrain(
         + "(the charge the call would have had on a miss); hits whose model is not in the catalog or that carry no token counts "
         + "are counted as unpriced and add nothing. Closed hours are priced once, when they are rolled up.";
 
+    /// <summary>How the savings split is computed, returned with it.</summary>
+    public const string SavingsMethod =
+        "Each call's baseline is its trace's BaselineCostUsd: its tokens priced on the first model of the route its app asked for "
+        + "(a call without one, such as one written before baselines were traced, counts its actual cost). A call that cost less than "
+        + "its baseline saved the difference, attributed to its trace's saving kind (cache, near_duplicate, routing, sampling; other "
+        + "when it has none); a call that cost more adds to overBaselineUsd. baselineUsd = spentUsd + savedUsd - overBaselineUsd.";
+
     public const string MeanTimeToPublishDefinition =
         "For every version created as a draft whose first transition to published falls in the range: first published time "
         + "minus the draft's creation time. Versions created already published (the admin bootstrap) are not counted.";
@@ -83,7 +90,8 @@ public sealed class CostDashboardGrain(
             ByTier(slices),
             new CacheSavings(total.CacheHits, total.CacheSavedUsd, total.UnpricedCacheHits, hitRate, CacheSavingsMethod),
             Top(slices, CostDimension.App, top),
-            Top(slices, CostDimension.Team, top));
+            Top(slices, CostDimension.Team, top),
+            SavingsSplit.Of(total, SavingsMethod));
     }
 
     public async Task<IReadOnlyList<BudgetBurn>> GetBudgetBurnAsync()

@@ -1,4 +1,5 @@
 using MicroApps.Orleans.Gateway;
+using MicroApps.Orleans.Savings;
 using MicroApps.Orleans.Tiers;
 using MicroApps.Orleans.Tokens;
 
@@ -47,6 +48,19 @@ public static class CostRollup
         return PriceCalculator.Cost(resolution.Candidates[0], Math.Max(0, traceEvent.TokensIn), Math.Max(0, traceEvent.TokensOut));
     }
 
+    /// <summary>
+    /// An event's baseline, saving and overspend: the baseline is <c>BaselineCostUsd</c>, or the actual cost when the
+    /// event has none (written before baselines were traced, or a call that never reached routing); the saving is the
+    /// baseline above the actual cost, the overspend the actual cost above the baseline (at most one is non-zero).
+    /// </summary>
+    public static (decimal Baseline, decimal Saved, decimal Over) BaselineOf(TraceEvent traceEvent)
+    {
+        ArgumentNullException.ThrowIfNull(traceEvent);
+        var actual = traceEvent.CostActualUsd;
+        var baseline = traceEvent.BaselineCostUsd ?? actual;
+        return (baseline, Math.Max(0m, baseline - actual), Math.Max(0m, actual - baseline));
+    }
+
     /// <summary>The cells (one per app, team, tier and model) of <paramref name="events"/>, ordered by those keys.</summary>
     public static IReadOnlyList<CostCell> Aggregate(IEnumerable<TraceEvent> events, ModelCatalog catalog)
     {
@@ -87,12 +101,34 @@ public static class CostRollup
     private sealed class Accumulator
     {
         private long requests, success, cacheHits, blocked, throttled, invalid, unauthorized, errors, tokensIn, tokensOut, unpriced;
-        private decimal cost, saved;
+        private decimal cost, saved, baseline, savedCache, savedNearDuplicate, savedRouting, savedSampling, savedOther, over;
 
         public void Add(TraceEvent e, ModelCatalog catalog)
         {
             requests++;
             cost += e.CostActualUsd;
+            var (eventBaseline, eventSaved, eventOver) = BaselineOf(e);
+            baseline += eventBaseline;
+            over += eventOver;
+            switch (e.Saving)
+            {
+                case SavingKinds.Cache:
+                    savedCache += eventSaved;
+                    break;
+                case SavingKinds.NearDuplicate:
+                    savedNearDuplicate += eventSaved;
+                    break;
+                case SavingKinds.Routing:
+                    savedRouting += eventSaved;
+                    break;
+                case SavingKinds.Sampling:
+                    savedSampling += eventSaved;
+                    break;
+                default:
+                    savedOther += eventSaved;
+                    break;
+            }
+
             var outcome = OutcomeOf(e);
 
             // Tokens a model processed: a cache hit's tokens were processed by the call that filled the cache, and
@@ -139,6 +175,7 @@ public static class CostRollup
         }
 
         public CostTotals ToTotals() =>
-            new(requests, success, cacheHits, blocked, throttled, invalid, unauthorized, errors, tokensIn, tokensOut, cost, saved, unpriced);
+            new(requests, success, cacheHits, blocked, throttled, invalid, unauthorized, errors, tokensIn, tokensOut, cost, saved, unpriced,
+                baseline, savedCache, savedNearDuplicate, savedRouting, savedSampling, savedOther, over);
     }
 }
