@@ -5,6 +5,9 @@
 # and durable reserve+settle per second on one budget grain over Azurite.
 #   ./bench.sh [seconds-per-phase]    (default 10)
 #   ./bench.sh pii [--seconds 2]      PII scanner precision/recall over the corpus and the held-out corpus, and throughput
+#   ./bench.sh savings [--seed N] [--requests N] [--concurrency N] [--shadow-share 0.2] [--warmup-share 0.25]
+#                                     replays a seeded workload of 40 simulated apps twice (premium only, then the savings
+#                                     engine) against simulated models on loopback; see docs/savings-proof.md
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,7 +16,14 @@ if [ "${1:-}" = "pii" ]; then
   dotnet build -c Release -v quiet -nologo bench/Benchmarks/Benchmarks.csproj
   exec dotnet bench/Benchmarks/bin/Release/net10.0/MicroApps.Orleans.Benchmarks.dll pii --corpus tests/UnitTests/Pii/pii-corpus.tsv --held-out tests/UnitTests/Pii/pii-heldout.tsv "$@"
 fi
-seconds="${1:-10}"
+mode="throughput"
+if [ "${1:-}" = "savings" ]; then
+  shift
+  mode="savings"
+  seconds=0
+else
+  seconds="${1:-10}"
+fi
 
 # shellcheck source=scripts/azurite.sh
 source scripts/azurite.sh
@@ -30,6 +40,12 @@ connection="$(azurite_connection_string "$blob" "$queue" "$table")"
 
 dotnet build -c Release -v quiet -nologo src/Client/Client.csproj
 dotnet build -c Release -v quiet -nologo bench/Benchmarks/Benchmarks.csproj
+if [ "$mode" = "savings" ]; then
+  dotnet bench/Benchmarks/bin/Release/net10.0/MicroApps.Orleans.Benchmarks.dll savings \
+    --connection-string "$connection" \
+    --frontdoor src/Client/bin/Release/net10.0/MicroApps.Orleans.Client.dll "$@"
+  exit $?
+fi
 dotnet bench/Benchmarks/bin/Release/net10.0/MicroApps.Orleans.Benchmarks.dll \
   --connection-string "$connection" \
   --frontdoor src/Client/bin/Release/net10.0/MicroApps.Orleans.Client.dll \

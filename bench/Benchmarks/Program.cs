@@ -15,9 +15,15 @@ using Microsoft.Extensions.Logging;
 
 // Usage: MicroApps.Orleans.Benchmarks --connection-string CS --frontdoor PATH/MicroApps.Orleans.Client.dll [--seconds 10]
 //        MicroApps.Orleans.Benchmarks pii [--corpus tests/UnitTests/Pii/pii-corpus.tsv] [--seconds 2]
+//        MicroApps.Orleans.Benchmarks savings --connection-string CS --frontdoor PATH [--seed 42] [--requests 6000] (see SavingsReplay)
 if (args is ["pii", ..])
 {
     Environment.Exit(PiiBenchmark.Run(args[1..]));
+}
+
+if (args is ["savings", ..])
+{
+    Environment.Exit(await SavingsReplay.RunAsync(args[1..]));
 }
 
 var options = BenchOptions.Parse(args);
