@@ -18,7 +18,7 @@ internal static class SavingsReplay
     private const double QualitySlo = 0.9;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private sealed record Options(string ConnectionString, string FrontDoorDll, int Seed, int Requests, int Concurrency, double ShadowShare, double WarmUpShare, int Apps)
+    private sealed record Options(string ConnectionString, string FrontDoorDll, int Seed, int Requests, int Concurrency, double ShadowShare, double WarmUpShare, int Apps, double TightPace)
     {
         public static Options Parse(string[] args)
         {
@@ -28,7 +28,8 @@ internal static class SavingsReplay
             return new Options(
                 Value("--connection-string") ?? throw new ArgumentException("--connection-string is required"),
                 Value("--frontdoor") ?? throw new ArgumentException("--frontdoor (path to MicroApps.Orleans.Client.dll) is required"),
-                Int("--seed", 42), Int("--requests", 6000), Int("--concurrency", 16), Share("--shadow-share", 0.2), Share("--warmup-share", 0.25), Int("--apps", 40));
+                Int("--seed", 42), Int("--requests", 4000), Int("--concurrency", 16), Share("--shadow-share", 0.2), Share("--warmup-share", 0.25), Int("--apps", 40),
+                double.TryParse(Value("--tight-pace"), NumberStyles.Float, Inv, out var pace) && pace > 0 ? pace : 2.5);
         }
     }
 
@@ -42,6 +43,16 @@ internal static class SavingsReplay
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Contains("--dry-run"))
+        {
+            // The workload only: what the seed and size generate, without running anything.
+            string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+            var seed = int.TryParse(Value("--seed"), out var s) ? s : 42;
+            var size = int.TryParse(Value("--requests"), out var n) && n > 0 ? n : 4000;
+            PrintWorkload(SavingsWorkload.Generate(seed, size), new Options("", "", seed, size, 0, 0, 0.25, 40, 2.5));
+            return 0;
+        }
+
         var options = Options.Parse(args);
         var workload = SavingsWorkload.Generate(options.Seed, options.Requests, options.Apps);
         Console.WriteLine($"MicroApps.Orleans savings replay · seed {options.Seed} · {options.Requests} requests · {workload.Apps.Count} apps · {options.Concurrency} concurrent callers · {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
@@ -63,7 +74,7 @@ internal static class SavingsReplay
     {
         var requests = workload.Requests;
         string Share(Func<WorkRequest, bool> f) => $"{100.0 * requests.Count(f) / requests.Count:0.0}%";
-        Console.WriteLine($"workload: {workload.Items.Count} distinct questions; requests: first asks {Share(r => r.Kind == "first")}, exact repeats {Share(r => r.Kind == "repeat")}, paraphrases of an earlier question {Share(r => r.Kind == "paraphrase")}");
+        Console.WriteLine($"workload: a pool of {workload.Items.Count} questions across the apps; requests: first asks {Share(r => r.Kind == "first")}, exact repeats {Share(r => r.Kind == "repeat")}, light rewordings of an earlier question {Share(r => r.Kind == "reworded")}, paraphrases of an earlier question {Share(r => r.Kind == "paraphrase")}");
         Console.WriteLine($"  types: {string.Join(", ", SavingsWorkload.Types.Select(t => $"{t} {Share(r => r.Item.Type == t)}"))}");
         Console.WriteLine($"  apps: {workload.Apps.Count(a => a.DataClasses.Count > 0)} declare PII (email/phone; {Share(r => r.App.DataClasses.Count > 0)} of requests, about half of those carry it), "
             + $"{workload.Apps.Count(a => a.Audience == "external")} external ({Share(r => r.App.Audience == "external")} of requests), {workload.Apps.Count(a => a.Task is null)} ask mixed types (classified per call), "
@@ -80,7 +91,7 @@ internal static class SavingsReplay
                 ((SimModels.Tokens(r.Text) + 4) * premium.InputPricePer1K + SimModels.Tokens(r.Item.Answer) * premium.OutputPricePer1K) / 1000m));
     }
 
-    private static Dictionary<string, string> Settings(string baseUrl, string adminToken, string connectionString, bool savings, double shadowShare)
+    private static Dictionary<string, string> Settings(string baseUrl, string modelsUrl, string adminToken, string connectionString, bool savings, double shadowShare)
     {
         var clusterId = $"sav-{Guid.NewGuid():N}"[..16];
         var settings = new Dictionary<string, string>
@@ -99,6 +110,7 @@ internal static class SavingsReplay
             ["Telemetry__Traces__TablePrefix"] = "sav" + Guid.NewGuid().ToString("N")[..8],
             ["Models__Backends__0__Name"] = "sim",
             ["Models__Backends__0__Kind"] = "OpenAI",
+            ["Models__Backends__0__BaseUrl"] = modelsUrl,
             ["Models__Backends__0__ApiKey"] = "sim",
         };
         foreach (var model in SimModels.All)
@@ -138,7 +150,7 @@ internal static class SavingsReplay
         var adminToken = Guid.NewGuid().ToString("N");
         var baseUrl = $"http://127.0.0.1:{FreePort()}";
         models.TakeCalls();
-        await using var frontDoor = FrontDoorProcess.Start(options.FrontDoorDll, Settings(baseUrl, adminToken, options.ConnectionString, savings, options.ShadowShare));
+        await using var frontDoor = FrontDoorProcess.Start(options.FrontDoorDll, Settings(baseUrl, models.BaseUrl, adminToken, options.ConnectionString, savings, options.ShadowShare));
         await frontDoor.WaitReadyAsync(baseUrl, TimeSpan.FromSeconds(120));
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(baseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
         var admin = new AdminClient(http, adminToken);
@@ -147,14 +159,16 @@ internal static class SavingsReplay
 
         // Budgets (run B): each app's daily limit is sized so that its premium-only spend in this replay would burn the
         // budget at Pace × the day's progress so far (elapsed share of the UTC day), i.e. the replay stands for the day
-        // so far. Pace 3: the app would overspend on premium and sampling has something to react to; 0.5: comfortable.
+        // so far. Tight apps (--tight-pace, default 2.5) would overspend on premium, so sampling has something to react to;
+        // the others have pace 0.5 (comfortable).
         var now = DateTimeOffset.UtcNow;
         var elapsed = Math.Max(0.01, (now - new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero)).TotalDays);
         var premiumCost = PremiumCostByApp(workload);
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var app in workload.Apps)
         {
-            var limit = savings ? Math.Round((premiumCost.GetValueOrDefault(app.AppId) + 1m) / (decimal)(app.Pace * elapsed), 2) : 1_000_000_000m;
+            var pace = app.Pace > 1 ? options.TightPace : app.Pace;
+            var limit = savings ? Math.Round((premiumCost.GetValueOrDefault(app.AppId) + 1m) / (decimal)(pace * elapsed), 2) : 1_000_000_000m;
             object savingsSettings = savings
                 ? new { routing = true, qualitySlo = QualitySlo, task = app.Task, sampling = new { minShare = 0.2, maxShare = 1.0 }, nearDuplicate = new { enabled = app.DataClasses.Count == 0 } }
                 : new { routing = false, qualitySlo = QualitySlo, task = app.Task, nearDuplicate = new { enabled = false } };
@@ -443,7 +457,8 @@ internal static class SavingsReplay
 
         var saving = 1 - (appsB + b.ShadowSpentUsd) / spendA;
         Console.WriteLine();
-        Console.WriteLine($"RESULT: saving {Pct(saving)} (target >= 50%): {(saving >= 0.5m ? "met" : "NOT met")}; quality SLO {QualitySlo:0.0} x premium-only: {(held ? "held" : "NOT held")} for every query type and overall");
+        Console.WriteLine($"RESULT: saving {Pct(saving)} including shadow spend (target >= 50%): {(saving >= 0.5m ? "met" : "NOT met")}; quality SLO {QualitySlo:0.0} x premium-only: {(held ? "held" : "NOT held")} for every query type and overall; "
+            + $"refused: A {a.Answers.Count(x => x.Status != 200)}, B {b.Answers.Count(x => x.Status != 200)}");
         return 0;
     }
 

@@ -7,19 +7,25 @@ namespace MicroApps.Orleans.Benchmarks;
 /// One question with a known correct answer. <see cref="Variants"/>[0] is the canonical wording; the others are
 /// paraphrases (a different instruction, or the question put differently) with the same correct answer.
 /// </summary>
+/// <para>
+/// Variants 1 and 2 are light rewordings (politeness, greetings, case, spelling variants: the same content words, as
+/// when someone retypes a question); the rest are real paraphrases (other words for the instruction or question).
+/// </para>
 internal sealed record WorkItem(string Id, string AppId, string Type, IReadOnlyList<string> Variants, string Answer, IReadOnlyList<string> WrongAnswers, int MaxTokens)
 {
+    public const int LightVariants = 2;
+
     /// <summary>The plausible wrong answer <paramref name="model"/> gives (a fixed pick per model and item).</summary>
     public string WrongAnswer(string model) => WrongAnswers[(int)(SimModels.Unit($"wrong|{model}|{Id}") * WrongAnswers.Count)];
 }
 
 /// <summary>A simulated micro app of the workload.</summary>
 /// <param name="Task">The app's declared query type, or null when it asks mixed questions and the platform classifies each.</param>
-/// <param name="Pace">How fast its premium-only spend would burn its budget: above 1 burns faster than the day's progress.</param>
+/// <param name="Pace">How fast its premium-only spend would burn its budget: above 1 (a tight budget; the replay's --tight-pace) burns faster than the day's progress.</param>
 internal sealed record SimApp(string AppId, string Team, string Audience, IReadOnlyList<string> DataClasses, string? Task, double Pace, double Weight);
 
 /// <summary>One request of the replay, in order.</summary>
-/// <param name="Kind"><c>first</c> (the item's first ask), <c>repeat</c> (same text as an earlier request of the app) or <c>paraphrase</c> (the item asked before in other words).</param>
+/// <param name="Kind"><c>first</c> (the item's first ask), <c>repeat</c> (same text as an earlier request of the app), <c>reworded</c> (asked before, now lightly reworded) or <c>paraphrase</c> (asked before in other words).</param>
 internal sealed record WorkRequest(int Index, SimApp App, WorkItem Item, int Variant, string Kind, bool SendsFeedback)
 {
     public string Text => Item.Variants[Variant];
@@ -60,7 +66,7 @@ internal sealed record SavingsWorkload(int Seed, IReadOnlyList<SimApp> Apps, IRe
         {
             var share = (int)Math.Ceiling(requests * app.Weight / totalWeight);
             var pool = new List<WorkItem>();
-            var poolSize = Math.Max(4, (int)(share * 0.55));
+            var poolSize = Math.Max(4, (int)(share * 1.2));
             for (var i = 0; i < poolSize; i++)
             {
                 var type = app.Task ?? Types[Pick(random, typeWeights)];
@@ -79,9 +85,10 @@ internal sealed record SavingsWorkload(int Seed, IReadOnlyList<SimApp> Apps, IRe
         {
             var app = appList[Pick(random, cumulative)];
             var pool = pools[app.AppId];
-            var item = pool[Zipf(random, pool.Count, 0.9)];
-            var variant = random.NextDouble() < 0.65 ? 0 : 1 + random.Next(item.Variants.Count - 1);
-            var kind = seen.Contains((item.Id, variant)) ? "repeat" : seenItems.Contains(item.Id) ? "paraphrase" : "first";
+            var item = pool[Zipf(random, pool.Count, 0.8)];
+            var draw = random.NextDouble();
+            var variant = draw < 0.6 ? 0 : draw < 0.8 ? 1 + random.Next(WorkItem.LightVariants) : 1 + WorkItem.LightVariants + random.Next(item.Variants.Count - 1 - WorkItem.LightVariants);
+            var kind = seen.Contains((item.Id, variant)) ? "repeat" : !seenItems.Contains(item.Id) ? "first" : variant is > 0 and <= WorkItem.LightVariants ? "reworded" : "paraphrase";
             seen.Add((item.Id, variant));
             seenItems.Add(item.Id);
             list.Add(new WorkRequest(n, app, item, variant, kind, random.NextDouble() < 0.3));
@@ -172,6 +179,18 @@ internal sealed class TextGen(Random random)
         return text.ToString().Trim();
     }
 
+    /// <summary>The canonical text, two light rewordings of it, then the paraphrases.</summary>
+    private List<string> Vary(string canonical, IEnumerable<string> paraphrases)
+    {
+        var lower = char.ToLowerInvariant(canonical[0]) + canonical[1..];
+        string[] openers = ["Please ", "Hi, please ", "Hello! Could you please "];
+        var light1 = openers[random.Next(openers.Length)] + lower;
+        var newline = canonical.IndexOf('\n', StringComparison.Ordinal);
+        var light2 = (newline < 0 ? canonical.ToLowerInvariant() : canonical[..newline].ToLowerInvariant() + canonical[newline..])
+            .Replace("summarise", "summarize", StringComparison.Ordinal) + " Thanks!";
+        return [canonical, light1, light2, .. paraphrases];
+    }
+
     public WorkItem Item(string id, string appId, string type, IReadOnlyList<string> dataClasses)
     {
         // Only a share of a PII app's requests carry PII, as in practice.
@@ -183,7 +202,7 @@ internal sealed class TextGen(Random random)
                 var document = Words(random.Next(220, 380), Sentence) + pii;
                 var answer = Words(random.Next(60, 100), Sentence);
                 string[] asks = ["Summarise the following report in a few sentences:", "Please give me a short summary of this report:", "TL;DR of the text below, please:", "Write a brief summary of these meeting notes:"];
-                return new WorkItem(id, appId, type, asks.Select(a => $"{a}\n\n{document}").ToList(), answer,
+                return new WorkItem(id, appId, type, Vary($"{asks[0]}\n\n{document}", asks.Skip(1).Select(a => $"{a}\n\n{document}")), answer,
                     [Words(random.Next(60, 100), Sentence), Words(random.Next(60, 100), Sentence), Words(random.Next(30, 50), Sentence)], 300);
             }
 
@@ -193,7 +212,7 @@ internal sealed class TextGen(Random random)
                 var ticket = $"Ticket from {Name} at {Company}: " + Words(random.Next(40, 90), Sentence) + pii + $"\n(reference {random.Next(100000, 999999)})";
                 var list = string.Join(", ", Labels);
                 string[] asks = [$"Classify this support ticket as one of: {list}. Answer with the label only.", $"Which category fits this ticket best ({list})? Reply with one word.", $"Label the ticket below with one of {list}."];
-                return new WorkItem(id, appId, type, asks.Select(a => $"{a}\n\n{ticket}").ToList(), label,
+                return new WorkItem(id, appId, type, Vary($"{asks[0]}\n\n{ticket}", asks.Skip(1).Select(a => $"{a}\n\n{ticket}")), label,
                     Labels.Where(l => l != label).OrderBy(_ => random.Next()).Take(3).ToList(), 20);
             }
 
@@ -207,7 +226,7 @@ internal sealed class TextGen(Random random)
                 string Json(string c, string i, string d, string t) => $"{{\"customer\": \"{c}\", \"invoice\": \"{i}\", \"date\": \"{d}\", \"total\": \"{t}\"}}";
                 string[] asks = ["Extract the customer name, invoice number, date and total as JSON.", "Return JSON with fields customer, invoice, date and total from this invoice.", "Pull out who was billed, the invoice id, its date and the amount due, as JSON."];
                 var otherDate = new DateTime(2026, 1, 1).AddDays(random.Next(0, 330)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-                return new WorkItem(id, appId, type, asks.Select(a => $"{a}\n\n{text}").ToList(), Json(customer, invoice, date, total),
+                return new WorkItem(id, appId, type, Vary($"{asks[0]}\n\n{text}", asks.Skip(1).Select(a => $"{a}\n\n{text}")), Json(customer, invoice, date, total),
                     [Json(Name, invoice, otherDate, total), Json(customer, $"INV-{random.Next(10000, 99999)}", date, $"{random.Next(100, 99999)}.00 EUR"), Json(Name, $"INV-{random.Next(10000, 99999)}", otherDate, total)], 120);
             }
 
@@ -218,7 +237,7 @@ internal sealed class TextGen(Random random)
                 var context = random.NextDouble() < 0.5 ? $" I work in the {One(Cities)} office and use the {product} daily." : "";
                 string Answer() => $"To {task} in the {product}: " + string.Join(" ", Enumerable.Range(1, random.Next(6, 11)).Select(i => $"Step {i}: {One(Steps)}.")) + " " + Words(random.Next(30, 70), Sentence);
                 return new WorkItem(id, appId, type,
-                    [$"How do I {task} in the {product}?{context}{pii}", $"What's the way to {task} using the {product}?{context}{pii}", $"In the {product}, how can I {task}?{context}{pii}"],
+                    Vary($"How do I {task} in the {product}?{context}{pii}", [$"What's the way to {task} using the {product}?{context}{pii}", $"In the {product}, how can I {task}?{context}{pii}"]),
                     Answer(), [Answer(), Answer()], 400);
             }
 
@@ -235,7 +254,7 @@ internal sealed class TextGen(Random random)
                     $"return {One(["result", "total", "buffer", "acc"])};",
                 ]))) + "\n```\n" + Words(random.Next(20, 40), Sentence);
                 return new WorkItem(id, appId, type,
-                    [$"Write a {lang} function that {task}.{detail}", $"I need {lang} code that {task}.{detail}", $"Can you implement, in {lang}, a function which {task}?{detail}"],
+                    Vary($"Write a {lang} function that {task}.{detail}", [$"I need {lang} code that {task}.{detail}", $"Can you implement, in {lang}, a function which {task}?{detail}"]),
                     Code(), [Code(), Code()], 600);
             }
         }

@@ -2,6 +2,8 @@ using MicroApps.Orleans.Cost;
 using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Savings;
 using MicroApps.Orleans.Tiers;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 
 namespace MicroApps.Orleans.UnitTests.Cost;
 
@@ -90,12 +92,22 @@ public sealed class CostSavingsSplitTests
     }
 
     [Fact]
-    public void Totals_stored_before_the_split_existed_read_as_zero_savings()
+    public void Totals_stored_before_the_split_existed_read_with_zero_savings()
     {
-        // A roll-up written with only fields 0-12 is constructed with the new fields at their defaults.
-        var old = new CostTotals(1, 1, 0, 0, 0, 0, 0, 0, 5, 5, 0.1m, 0m, 0);
+        // The bytes an hour roll-up stored before the split: today's encoding of the same figures without the trailing
+        // fields 13-19 (seven decimal fields of 18 bytes each: field header 0x41, decimal marker 0x21, 16 bytes of zeros).
+        using var services = new ServiceCollection().AddSerializer(b => b.AddAssembly(typeof(CostTotals).Assembly)).BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer<CostTotals>>();
+        var current = serializer.SerializeToArray(new CostTotals(7, 5, 2, 0, 0, 0, 0, 0, 1200, 300, 0.42m, 0.1m, 1));
+        const int NewFieldBytes = 7 * 18;
+        var tail = current.AsSpan(current.Length - 1 - NewFieldBytes, NewFieldBytes).ToArray();
+        Assert.Equal(string.Concat(Enumerable.Repeat("4121" + new string('0', 32), 7)), Convert.ToHexString(tail));
+        byte[] stored = [.. current.AsSpan(0, current.Length - 1 - NewFieldBytes), current[^1]];
 
-        Assert.Equal((0m, 0m, 0m), (old.BaselineUsd, old.SavedUsd, old.OverBaselineUsd));
-        Assert.Equal(0.1m, old.Add(CostTotals.Zero).CostUsd);
+        var old = serializer.Deserialize(stored)!;
+
+        Assert.Equal((7L, 2L, 1200L, 0.42m, 0.1m, 1L), (old.Requests, old.CacheHits, old.TokensIn, old.CostUsd, old.CacheSavedUsd, old.UnpricedCacheHits));
+        Assert.Equal((0m, 0m, 0m, 0m), (old.BaselineUsd, old.SavedUsd, old.SavedCacheUsd, old.OverBaselineUsd));
+        Assert.Equal(0.42m, old.Add(CostTotals.Zero).CostUsd);
     }
 }
