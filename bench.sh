@@ -5,7 +5,7 @@
 # and durable reserve+settle per second on one budget grain over Azurite.
 #   ./bench.sh [seconds-per-phase]    (default 10)
 #   ./bench.sh pii [--seconds 2]      PII scanner precision/recall over the corpus and the held-out corpus, and throughput
-#   ./bench.sh savings [--seed N] [--requests N] [--concurrency N] [--shadow-share 0.2] [--warmup-share 0.25] [--tight-pace 2.5]
+#   ./bench.sh savings [--seed N] [--requests N] [--concurrency N] [--shadow-share 0.2] [--warmup-share 0.25] [--tight-ahead 0.5] [--tight-room 0.6]
 #                                     replays a seeded workload of 40 simulated apps twice (premium only, then the savings
 #                                     engine) against simulated models on loopback; see docs/savings-proof.md
 set -euo pipefail

@@ -5,6 +5,12 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Channels;
+using MicroApps.Orleans.Budgets;
+using MicroApps.Orleans.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MicroApps.Orleans.Benchmarks;
 
@@ -18,7 +24,7 @@ internal static class SavingsReplay
     private const double QualitySlo = 0.9;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private sealed record Options(string ConnectionString, string FrontDoorDll, int Seed, int Requests, int Concurrency, double ShadowShare, double WarmUpShare, int Apps, double TightPace)
+    private sealed record Options(string ConnectionString, string FrontDoorDll, int Seed, int Requests, int Concurrency, double ShadowShare, double WarmUpShare, int Apps, double TightAhead, double TightRoom)
     {
         public static Options Parse(string[] args)
         {
@@ -29,7 +35,7 @@ internal static class SavingsReplay
                 Value("--connection-string") ?? throw new ArgumentException("--connection-string is required"),
                 Value("--frontdoor") ?? throw new ArgumentException("--frontdoor (path to MicroApps.Orleans.Client.dll) is required"),
                 Int("--seed", 42), Int("--requests", 4000), Int("--concurrency", 16), Share("--shadow-share", 0.2), Share("--warmup-share", 0.25), Int("--apps", 40),
-                double.TryParse(Value("--tight-pace"), NumberStyles.Float, Inv, out var pace) && pace > 0 ? pace : 2.5);
+                Share("--tight-ahead", 0.5), Share("--tight-room", 0.6));
         }
     }
 
@@ -49,7 +55,7 @@ internal static class SavingsReplay
             string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
             var seed = int.TryParse(Value("--seed"), out var s) ? s : 42;
             var size = int.TryParse(Value("--requests"), out var n) && n > 0 ? n : 4000;
-            PrintWorkload(SavingsWorkload.Generate(seed, size), new Options("", "", seed, size, 0, 0, 0.25, 40, 2.5));
+            PrintWorkload(SavingsWorkload.Generate(seed, size), new Options("", "", seed, size, 0, 0, 0.25, 40, 0.5, 0.6));
             return 0;
         }
 
@@ -78,7 +84,7 @@ internal static class SavingsReplay
         Console.WriteLine($"  types: {string.Join(", ", SavingsWorkload.Types.Select(t => $"{t} {Share(r => r.Item.Type == t)}"))}");
         Console.WriteLine($"  apps: {workload.Apps.Count(a => a.DataClasses.Count > 0)} declare PII (email/phone; {Share(r => r.App.DataClasses.Count > 0)} of requests, about half of those carry it), "
             + $"{workload.Apps.Count(a => a.Audience == "external")} external ({Share(r => r.App.Audience == "external")} of requests), {workload.Apps.Count(a => a.Task is null)} ask mixed types (classified per call), "
-            + $"{workload.Apps.Count(a => a.Pace > 1)} on a tight budget; users send feedback on {Share(r => r.SendsFeedback)}; warm-up: the first {options.WarmUpShare:P0}");
+            + $"{workload.Apps.Count(a => a.Tight)} on a tight budget; users send feedback on {Share(r => r.SendsFeedback)}; warm-up: the first {options.WarmUpShare:P0}");
     }
 
     /// <summary>Premium-only cost of each app's requests: what its budget is sized against.</summary>
@@ -94,6 +100,7 @@ internal static class SavingsReplay
     private static Dictionary<string, string> Settings(string baseUrl, string modelsUrl, string adminToken, string connectionString, bool savings, double shadowShare)
     {
         var clusterId = $"sav-{Guid.NewGuid():N}"[..16];
+        var serviceId = $"microapps-sav-{Guid.NewGuid():N}"[..24];
         var settings = new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = baseUrl,
@@ -102,7 +109,7 @@ internal static class SavingsReplay
             ["FrontDoor__AdminToken"] = adminToken,
             ["Orleans__Provider"] = "AzureStorage",
             ["Orleans__ClusterId"] = clusterId,
-            ["Orleans__ServiceId"] = $"microapps-sav-{Guid.NewGuid():N}"[..24],
+            ["Orleans__ServiceId"] = serviceId,
             ["Orleans__SiloPort"] = FreePort().ToString(Inv),
             ["Orleans__GatewayPort"] = FreePort().ToString(Inv),
             ["Storage__ConnectionString"] = connectionString,
@@ -150,25 +157,36 @@ internal static class SavingsReplay
         var adminToken = Guid.NewGuid().ToString("N");
         var baseUrl = $"http://127.0.0.1:{FreePort()}";
         models.TakeCalls();
-        await using var frontDoor = FrontDoorProcess.Start(options.FrontDoorDll, Settings(baseUrl, models.BaseUrl, adminToken, options.ConnectionString, savings, options.ShadowShare));
+        var settings = Settings(baseUrl, models.BaseUrl, adminToken, options.ConnectionString, savings, options.ShadowShare);
+        await using var frontDoor = FrontDoorProcess.Start(options.FrontDoorDll, settings);
         await frontDoor.WaitReadyAsync(baseUrl, TimeSpan.FromSeconds(120));
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri(baseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
         var admin = new AdminClient(http, adminToken);
         Console.WriteLine();
         Console.WriteLine($"run {name}: front door with a co-hosted silo on Azurite at {baseUrl}");
 
-        // Budgets (run B): each app's daily limit is sized so that its premium-only spend in this replay would burn the
-        // budget at Pace × the day's progress so far (elapsed share of the UTC day), i.e. the replay stands for the day
-        // so far. Tight apps (--tight-pace, default 2.5) would overspend on premium, so sampling has something to react to;
-        // the others have pace 0.5 (comfortable).
+        // Budgets (run B; run A's are unlimited so no call is refused). The replay is the rest of the app's day, so each
+        // app's daily budget has already spent what its earlier traffic cost (charged before the replay through the
+        // budget grain, as the earlier calls would have been):
+        //  - comfortable apps: spent 0.5 × the elapsed share of the UTC day × limit (under pace), with room left for
+        //    twice their premium-only replay cost;
+        //  - tight apps (about a third): spent (elapsed + (1 − elapsed) × TightAhead) × limit, ahead of pace, so adaptive
+        //    sampling has something to react to, with room left for TightRoom × their premium-only replay cost (so on
+        //    premium alone they would run out).
         var now = DateTimeOffset.UtcNow;
-        var elapsed = Math.Max(0.01, (now - new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero)).TotalDays);
+        var elapsed = Math.Clamp((now - new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero)).TotalDays, 0.02, 0.95);
         var premiumCost = PremiumCostByApp(workload);
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);
+        var spentBefore = new Dictionary<string, decimal>(StringComparer.Ordinal);
         foreach (var app in workload.Apps)
         {
-            var pace = app.Pace > 1 ? options.TightPace : app.Pace;
-            var limit = savings ? Math.Round((premiumCost.GetValueOrDefault(app.AppId) + 1m) / (decimal)(pace * elapsed), 2) : 1_000_000_000m;
+            var replayCost = premiumCost.GetValueOrDefault(app.AppId) + 1m;
+            var tight = app.Tight;
+            var spentShare = tight ? elapsed + ((1 - elapsed) * options.TightAhead) : 0.5 * elapsed;
+            var room = tight ? options.TightRoom : 2.0;
+            var limit = Math.Round(replayCost * (decimal)(room / (1 - spentShare)), 2);
+            spentBefore[app.AppId] = Math.Round(limit * (decimal)spentShare, 2);
+            limit = savings ? limit : 1_000_000_000m;
             object savingsSettings = savings
                 ? new { routing = true, qualitySlo = QualitySlo, task = app.Task, sampling = new { minShare = 0.2, maxShare = 1.0 }, nearDuplicate = new { enabled = app.DataClasses.Count == 0 } }
                 : new { routing = false, qualitySlo = QualitySlo, task = app.Task, nearDuplicate = new { enabled = false } };
@@ -193,6 +211,8 @@ internal static class SavingsReplay
 
         if (savings)
         {
+            await ChargeEarlierSpendAsync(settings, options.ConnectionString, spentBefore);
+
             // Shadow evaluations are charged to the platform's own budget: 5% of the premium-only cost of the replay.
             var shadowLimit = Math.Round(premiumCost.Values.Sum() * 0.05m, 2);
             (await admin.SendAsync(HttpMethod.Put, "admin/budgets/platform:shadow", new { limitUsd = shadowLimit, period = "day" })).Dispose();
@@ -266,6 +286,38 @@ internal static class SavingsReplay
         Console.WriteLine($"  done in {watch.Elapsed.TotalSeconds:0}s ({workload.Requests.Count / watch.Elapsed.TotalSeconds:0} req/s); backend calls: {string.Join(", ", calls.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}"))}"
             + (unknown > 0 ? $"; {unknown} prompts the models did not recognise" : ""));
         return new RunResult(name, answers, summary, shadowSpent, calls, watch.Elapsed, traces, quality, unknown);
+    }
+
+    /// <summary>Charges each app's budget (<c>app:{appId}</c>) what its traffic earlier in the day spent, through an Orleans client.</summary>
+    private static async Task ChargeEarlierSpendAsync(Dictionary<string, string> settings, string connectionString, Dictionary<string, decimal> spentBefore)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Orleans:Provider"] = "AzureStorage",
+            ["Orleans:ClusterId"] = settings["Orleans__ClusterId"],
+            ["Orleans:ServiceId"] = settings["Orleans__ServiceId"],
+            ["Storage:ConnectionString"] = connectionString,
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddMicroAppsClient();
+        using var host = builder.Build();
+        await host.StartAsync();
+        var grains = host.Services.GetRequiredService<IGrainFactory>();
+        foreach (var (appId, amount) in spentBefore)
+        {
+            var budget = grains.GetGrain<IBudgetGrain>($"app:{appId}");
+            var requestId = $"{appId}/earlier-today";
+            var grant = await budget.ReserveAsync(requestId, amount);
+            if (!grant.IsGranted)
+            {
+                throw new InvalidOperationException($"charging {appId}'s earlier spend of {amount} USD was refused: {grant}");
+            }
+
+            await budget.SettleAsync(requestId, amount);
+        }
+
+        await host.StopAsync();
     }
 
     private static async Task<Answer> CallAsync(HttpClient http, string key, WorkRequest request, char run)
@@ -439,7 +491,8 @@ internal static class SavingsReplay
         Console.WriteLine("how run B's requests were answered: " + string.Join(", ", b.Answers.Where(x => x.Status == 200)
             .GroupBy(x => x.Cache == "hit" ? "cache hit" : x.Cache is "" or "miss" ? $"{x.Tier}" : $"{x.Cache}/{x.Tier}")
             .OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
-        var refusals = b.Answers.Where(x => x.Status != 200).GroupBy(x => x.Status).Select(g => $"{g.Key}: {g.Count()}").ToList();
+        var refusals = b.Answers.Where(x => x.Status != 200).GroupBy(x => (x.Status, x.Request.Item.Type, x.Request.App.Tight))
+            .Select(g => $"{g.Key.Status} {g.Key.Type}{(g.Key.Tight ? " (tight budget)" : "")}: {g.Count()}").ToList();
         if (refusals.Count > 0)
         {
             Console.WriteLine("run B refusals: " + string.Join(", ", refusals));

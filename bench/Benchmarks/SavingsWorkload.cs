@@ -21,8 +21,8 @@ internal sealed record WorkItem(string Id, string AppId, string Type, IReadOnlyL
 
 /// <summary>A simulated micro app of the workload.</summary>
 /// <param name="Task">The app's declared query type, or null when it asks mixed questions and the platform classifies each.</param>
-/// <param name="Pace">How fast its premium-only spend would burn its budget: above 1 (a tight budget; the replay's --tight-pace) burns faster than the day's progress.</param>
-internal sealed record SimApp(string AppId, string Team, string Audience, IReadOnlyList<string> DataClasses, string? Task, double Pace, double Weight);
+/// <param name="Tight">Its budget is already ahead of the day's pace when the replay starts, and would run out on premium alone.</param>
+internal sealed record SimApp(string AppId, string Team, string Audience, IReadOnlyList<string> DataClasses, string? Task, bool Tight, double Weight);
 
 /// <summary>One request of the replay, in order.</summary>
 /// <param name="Kind"><c>first</c> (the item's first ask), <c>repeat</c> (same text as an earlier request of the app), <c>reworded</c> (asked before, now lightly reworded) or <c>paraphrase</c> (asked before in other words).</param>
@@ -53,7 +53,7 @@ internal sealed record SavingsWorkload(int Seed, IReadOnlyList<SimApp> Apps, IRe
                 random.NextDouble() < 0.6 ? "internal" : "external",
                 pii ? (random.NextDouble() < 0.5 ? ["email"] : ["email", "phone"]) : [],
                 mixed ? null : Types[Pick(random, typeWeights)],
-                random.NextDouble() < 0.35 ? 3.0 : 0.5,
+                random.NextDouble() < 0.35,
                 1.0 / Math.Pow(a + 1, 0.6)));
         }
 
@@ -62,6 +62,10 @@ internal sealed record SavingsWorkload(int Seed, IReadOnlyList<SimApp> Apps, IRe
         var totalWeight = appList.Sum(a => a.Weight);
         var items = new List<WorkItem>();
         var pools = new Dictionary<string, List<WorkItem>>();
+
+        // Every wording of every question is distinct across the workload: the simulated models recognise a question
+        // by its text, and two apps asking the very same text would make one of them get the other's answer.
+        var texts = new HashSet<string>(StringComparer.Ordinal);
         foreach (var app in appList)
         {
             var share = (int)Math.Ceiling(requests * app.Weight / totalWeight);
@@ -70,7 +74,15 @@ internal sealed record SavingsWorkload(int Seed, IReadOnlyList<SimApp> Apps, IRe
             for (var i = 0; i < poolSize; i++)
             {
                 var type = app.Task ?? Types[Pick(random, typeWeights)];
-                pool.Add(g.Item($"{app.AppId}/{i}", app.AppId, type, app.DataClasses));
+                WorkItem item;
+                do
+                {
+                    item = g.Item($"{app.AppId}/{i}", app.AppId, type, app.DataClasses);
+                }
+                while (item.Variants.Any(texts.Contains) || item.Variants.Distinct(StringComparer.Ordinal).Count() != item.Variants.Count);
+
+                texts.UnionWith(item.Variants);
+                pool.Add(item);
             }
 
             pools[app.AppId] = pool;
@@ -234,7 +246,12 @@ internal sealed class TextGen(Random random)
             {
                 var task = One(ChatTasks);
                 var product = One(Products);
-                var context = random.NextDouble() < 0.5 ? $" I work in the {One(Cities)} office and use the {product} daily." : "";
+                var context = random.Next(3) switch
+                {
+                    0 => $" I work in the {One(Cities)} office on the {Company} account.",
+                    1 => $" It is for {Name}, who joined the {One(Cities)} team this week.",
+                    _ => $" We are a team of {random.Next(3, 60)} and use it daily.",
+                };
                 string Answer() => $"To {task} in the {product}: " + string.Join(" ", Enumerable.Range(1, random.Next(6, 11)).Select(i => $"Step {i}: {One(Steps)}.")) + " " + Words(random.Next(30, 70), Sentence);
                 return new WorkItem(id, appId, type,
                     Vary($"How do I {task} in the {product}?{context}{pii}", [$"What's the way to {task} using the {product}?{context}{pii}", $"In the {product}, how can I {task}?{context}{pii}"]),
