@@ -1,5 +1,6 @@
 using MicroApps.Orleans.Backends;
 using MicroApps.Orleans.Cost;
+using MicroApps.Orleans.Embeddings;
 using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Tiers;
@@ -80,6 +81,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IOptions<GatewayMetricsOptions>>()));
 
         services.TryAddSingleton<Savings.IShadowEvaluator, Savings.NoShadowEvaluator>();
+        services.AddMicroAppsEmbeddings(configuration);
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.
