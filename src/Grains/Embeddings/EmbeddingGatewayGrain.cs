@@ -78,10 +78,10 @@ public sealed class EmbeddingGatewayGrain(
         call.Counted = request.Inputs.Select(tokens.CountText).ToArray();
         long estimate = call.Counted.Sum();
         var policySet = await policies.GetAsync();
-        call.PolicyVersion = policySet.Version;
-        var sticky = string.IsNullOrWhiteSpace(request.User) ? call.RequestId : request.User.Trim();
+        call.PolicySet = policySet;
+        call.StickyKey = string.IsNullOrWhiteSpace(request.User) ? call.RequestId : request.User.Trim();
         var app = grains.GetGrain<IMicroAppGrain>(appId);
-        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate, sticky, policySet.QuotasFor(appId)));
+        var admission = await app.AdmitAsync(new AdmissionRequest(keyId, secret, estimate, call.StickyKey, policySet.QuotasFor(appId)));
         call.Decisions.Add($"admit:{admission.Outcome}");
         if (!admission.IsAdmitted || admission.Profile is null)
         {
@@ -109,12 +109,36 @@ public sealed class EmbeddingGatewayGrain(
         var request = call.Request;
         var model = call.Model!;
         var appId = call.AppId!;
-        var inputs = request.Inputs;
+        IReadOnlyList<string> inputs = request.Inputs;
 
         // PII per input: an input with PII never enters the shared scope, even when the request marked it public.
         var findings = inputs.Select(i => PiiScanner.Default.Scan(i)).ToArray();
         call.PiiFound = PiiScanner.ClassesOf(findings);
         call.Decisions.Add(call.PiiFound.Count == 0 ? "pii:none" : $"pii:{string.Join(",", call.PiiFound)}");
+
+        // The policies see an embeddings call as tier "embeddings" on the model's external flag. A block refuses it;
+        // a redact masks the PII before the text leaves (the masked text is what is embedded and cached, per app);
+        // a route has no meaning here, as embeddings have no tiers.
+        var decision = call.PolicySet!.Evaluate(new PolicyFacts(
+            appId, call.App!.Team, call.App.Audience.ToString().ToLowerInvariant(), call.App.DataClasses, call.PiiFound,
+            EmbeddingModelSpec.Tier, model.External, call.Counted.Sum(), PriceCalculator.Cost(model.AsModelSpec(), call.Counted.Sum(), 0),
+            call.App.PromptVersion, call.StickyKey));
+        call.Policy = decision;
+        call.Decisions.Add($"policy:v{decision.PolicyVersion}:{decision.Summary}");
+        if (decision.Blocked)
+        {
+            var blocker = decision.BlockedBy!;
+            var message = string.IsNullOrWhiteSpace(blocker.Description) ? blocker.PolicyId : $"{blocker.PolicyId}: {blocker.Description}";
+            call.Fail(GovernedOutcome.Forbidden, "policy_blocked", $"Blocked by policy {message}");
+            return;
+        }
+
+        if (decision.Redact && call.PiiFound.Count > 0)
+        {
+            inputs = inputs.Select((input, i) => findings[i].Count == 0 ? input : PiiScanner.Default.Redact(input, findings[i])).ToArray();
+            call.Counted = inputs.Select(tokens.CountText).ToArray();
+            call.Decisions.Add("policy:redacted");
+        }
 
         // Identical inputs in one request are embedded (and charged) once.
         var slots = new int[inputs.Count];
@@ -389,8 +413,10 @@ public sealed class EmbeddingGatewayGrain(
                 call.ActualCostUsd ?? 0m,
                 time.GetUtcNow(),
                 call.Decisions.ToArray(),
+                Policy: call.Policy?.Summary,
+                PolicyMatches: call.Policy?.Matches.Select(PolicyStep.Describe).ToArray(),
                 PiiClasses: call.PiiFound,
-                PolicyVersion: call.PolicyVersion,
+                PolicyVersion: call.Policy?.PolicyVersion ?? call.PolicySet?.Version ?? 0,
                 ErrorCode: result.ErrorCode,
                 BaselineCostUsd: success && model is not null ? PriceCalculator.Cost(model.AsModelSpec(), call.BilledTokens + call.CachedTokens, 0) : null,
                 Saving: success ? (call.CachedInputs > 0 ? SavingKinds.Cache : SavingKinds.None) : null,
@@ -436,7 +462,11 @@ public sealed class EmbeddingGatewayGrain(
 
         public int[] Counted { get; set; } = [];
 
-        public int PolicyVersion { get; set; }
+        public CompiledPolicySet? PolicySet { get; set; }
+
+        public PolicyDecision? Policy { get; set; }
+
+        public string StickyKey { get; set; } = "";
 
         public IReadOnlyList<string>? PiiFound { get; set; }
 
