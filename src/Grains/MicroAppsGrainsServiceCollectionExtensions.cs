@@ -80,6 +80,9 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IOptions<GatewayMetricsOptions>>()));
 
         services.TryAddSingleton<Savings.IShadowEvaluator, Savings.NoShadowEvaluator>();
+        services.AddOptions<Savings.SavingsRoutingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.SavingsRoutingOptions>, Savings.SavingsRoutingOptionsValidator>());
+        services.AddOptions<Savings.SavingsRoutingSamplingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingSamplingOptions.Section));
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.
@@ -88,6 +91,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddGovernedCallStep<PiiScanStep>();
         services.AddGovernedCallStep<PolicyStep>();
         services.AddGovernedCallStep<RouteStep>();
+        services.AddGovernedCallStep<Savings.CostAwareRouteStep>();
         services.AddGovernedCallStep<BudgetStep>();
         services.AddGovernedCallStep<CacheStep>();
         services.AddGovernedCallStep<BackendStep>();
