@@ -21,13 +21,13 @@ public sealed partial class QueryClassifier
 
     private static readonly (string Type, Regex Pattern, int Weight)[] Signals =
     [
-        (QueryTypes.Summarise, SummariseIntent(), 3),
+        (QueryTypes.Summarise, SummariseIntent(), 4),
         (QueryTypes.Summarise, SummariseHint(), 1),
-        (QueryTypes.Classify, ClassifyIntent(), 3),
+        (QueryTypes.Classify, ClassifyIntent(), 4),
         (QueryTypes.Classify, ClassifyHint(), 1),
-        (QueryTypes.Extract, ExtractIntent(), 3),
+        (QueryTypes.Extract, ExtractIntent(), 4),
         (QueryTypes.Extract, ExtractHint(), 1),
-        (QueryTypes.Code, CodeIntent(), 3),
+        (QueryTypes.Code, CodeIntent(), 4),
         (QueryTypes.Code, CodeStructure(), 2),
         (QueryTypes.Code, CodeHint(), 1),
     ];
@@ -99,7 +99,7 @@ public sealed partial class QueryClassifier
     [GeneratedRegex(@"\b(shorten|briefly|brief|concise(ly)?|gist|digest|executive)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SummariseHint();
 
-    [GeneratedRegex(@"\b(classify|classification|categori[sz]e|categori[sz]ation|which category|what category|tag (this|each|the)|label (this|each|the|it)|sentiment|is (this|it) (spam|positive|negative|urgent)|positive,? (or )?negative|route (this|the) (ticket|email|message)|triage|(answer|respond|reply) with (only )?(one|a single) (word|label|of))\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(classify|classification|categori[sz]e|categori[sz]ation|which category|what category|tag (this|each|the)|label (this|each|the|it)|sentiment|is (this|it)( an?)?( \w+)? (spam|phishing|positive|negative|urgent)|positive,? (or )?negative|route (this|the) (ticket|email|message)|triage|(answer|respond|reply) with (only )?(one|a single) (word|label|of))\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ClassifyIntent();
 
     [GeneratedRegex(@"\b(category|categories|label|labels|intent|priority|one of[: ]|choose (one|from)|yes or no)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
@@ -111,7 +111,7 @@ public sealed partial class QueryClassifier
     [GeneratedRegex(@"\b(fields?|entities|schema|invoice|dates?|amounts?|addresses|phone numbers|structured)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ExtractHint();
 
-    [GeneratedRegex(@"\b(write (a |an |the )?(function|method|class|script|program|query|regex|unit tests?|code)|implement|refactor|debug|fix (this|the|my) (bug|code|error|function|test)|code review|compile[sd]?|stack ?trace|(sql|linq) query|regular expression|in (python|javascript|typescript|c#|java|go|rust|bash|sql|c\+\+)|convert (this|the) (code|function|script))\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(write (a |an |the )?(\w+ )?(function|method|class|script|program|query|regex|unit tests?|code)|implement|refactor|debug|fix (this|the|my) (bug|code|error|function|test)|code review|compile[sd]?|stack ?trace|(sql|linq) query|regular expression|in (python|javascript|typescript|c#|java|go|rust|bash|sql|c\+\+)|convert (this|the) (code|function|script))\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex CodeIntent();
 
     [GeneratedRegex(@"```|^\s*(def |class |public |private |import |from \S+ import|using [A-Z]|function |const |let |var |#include|SELECT |INSERT |UPDATE |package |fn |func )|[;{]\s*$|=>|Exception\b|Traceback \(most recent call last\)", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
