@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 namespace MicroApps.Orleans.GrainTests.Savings;
 
 /// <summary>
-/// The savings router step against the cluster's quality and tier grains, with its own catalog (a premium tier the
-/// and an "econ" tier the shared cluster does not configure, so their routes come from this catalog; the model names are the cluster's, so the quality grains accept their evidence).
+/// The savings router step against the cluster's quality and tier grains, with its own catalog: its premium and "econ"
+/// tiers are not configured in the shared cluster, so their routes come from this catalog, and its model names are the
+/// cluster's, so the quality grains accept their evidence.
 /// Adaptive sampling is driven by the app profile's premium share, which the app grain computes elsewhere.
 /// </summary>
 [Collection(ClusterCollection.Name)]
