@@ -133,6 +133,12 @@ public sealed class CostAwareRouteStep(
             context.Saving = saving;
         }
 
+        if (reasons.Count == 0)
+        {
+            // A sampling-only app on a tier sampling does not cover: nothing was decided here.
+            return;
+        }
+
         context.RouteReason = string.Join(" | ", reasons);
         context.Decisions.Add($"savings:route:{queryType}:{decision}:{(final?.Model ?? reference).Name}");
     }

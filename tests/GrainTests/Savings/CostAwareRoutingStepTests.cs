@@ -197,6 +197,25 @@ public sealed class CostAwareRoutingStepTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_sampling_app_calling_a_tier_sampling_does_not_cover_is_left_alone_without_a_reason()
+    {
+        var econ = Catalog.ModelsOf("econ")[0];
+        var context = Call("Hello", null, premiumShare: 0.0);
+        context.Tier = "econ";
+        context.Selection = "tier:econ";
+        context.Candidates = [econ];
+        context.BaselineModel = econ;
+
+        Assert.True(await RunAsync(Step(minEvidence: 1), context));
+
+        Assert.Equal("econ", context.Tier);
+        Assert.Equal([econ], context.Candidates);
+        Assert.Null(context.Saving);
+        Assert.Null(context.RouteReason);
+        Assert.DoesNotContain(context.Decisions, d => d.StartsWith("savings:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_pinned_model_is_neither_routed_nor_sampled()
     {
         var context = Call("Hello", new SavingsSettings(Routing: true), premiumShare: 0.0, selection: "fake-steady");
