@@ -47,6 +47,10 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(GatewayOptions.Section))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddOptions<Caching.NearDuplicateOptions>().Bind(configuration.GetSection(Caching.NearDuplicateOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Caching.NearDuplicateOptions>, Caching.NearDuplicateOptionsValidator>());
+        services.AddOptions<Caching.SingleFlightOptions>().Bind(configuration.GetSection(Caching.SingleFlightOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Caching.SingleFlightOptions>, Caching.SingleFlightOptionsValidator>());
         services.AddOptions<Apps.LifecycleOptions>().Bind(configuration.GetSection(Apps.LifecycleOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Apps.LifecycleOptions>, Apps.LifecycleOptionsValidator>());
         services.AddCostDashboard(configuration);
