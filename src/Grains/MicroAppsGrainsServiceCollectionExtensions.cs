@@ -80,6 +80,8 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IOptions<GatewayMetricsOptions>>()));
 
         services.TryAddSingleton<Savings.IShadowEvaluator, Savings.NoShadowEvaluator>();
+        services.AddOptions<Batch.BatchPoolOptions>().Bind(configuration.GetSection(Batch.BatchPoolOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Batch.BatchPoolOptions>, Batch.BatchPoolOptionsValidator>());
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.
