@@ -178,6 +178,13 @@ public sealed record BatchClaim(
     [property: Id(1)] bool Finished);
 
 /// <summary>The pool as an operator sees it.</summary>
+/// <param name="Pool">The pool's name.</param>
+/// <param name="Tier">The tier its items run on.</param>
+/// <param name="QueuedJobs">Job ids on the queue, oldest first.</param>
+/// <param name="Running">Items of this activation whose governed call is under way.</param>
+/// <param name="MaxConcurrent">The bound on <paramref name="Running"/>.</param>
+/// <param name="WindowOpen">True inside the off-peak window (or when the pool has none).</param>
+/// <param name="Fills">Times this activation looked for work (timer ticks and finished items), for operators and tests.</param>
 [GenerateSerializer, Immutable, Alias("microapps.BatchPoolStatus")]
 public sealed record BatchPoolStatus(
     [property: Id(0)] string Pool,
@@ -185,7 +192,8 @@ public sealed record BatchPoolStatus(
     [property: Id(2)] IReadOnlyList<string> QueuedJobs,
     [property: Id(3)] int Running,
     [property: Id(4)] int MaxConcurrent,
-    [property: Id(5)] bool WindowOpen);
+    [property: Id(5)] bool WindowOpen,
+    [property: Id(6)] long Fills = 0);
 
 /// <summary>
 /// One batch job (key: job id): its items, each item's result, and the job's own key. Every method that an app calls

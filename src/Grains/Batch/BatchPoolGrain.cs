@@ -28,6 +28,7 @@ public sealed class BatchPoolGrain(
     private readonly Guid _epoch = Guid.NewGuid();
     private IGrainTimer? _timer;
     private int _running;
+    private long _fills;
     private bool _pumping;
     private bool _pumpAgain;
     private bool _remindersUnavailable;
@@ -67,7 +68,7 @@ public sealed class BatchPoolGrain(
     public Task<BatchPoolStatus> GetStatusAsync()
     {
         var options = Options;
-        return Task.FromResult(new BatchPoolStatus(Pool, options.Tier, [.. Jobs], _running, options.MaxConcurrent, options.IsOpen(time.GetUtcNow())));
+        return Task.FromResult(new BatchPoolStatus(Pool, options.Tier, [.. Jobs], _running, options.MaxConcurrent, options.IsOpen(time.GetUtcNow()), _fills));
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -119,6 +120,7 @@ public sealed class BatchPoolGrain(
 
     private async Task FillAsync()
     {
+        _fills++;
         if (Jobs.Count == 0)
         {
             if (_running == 0)
