@@ -132,6 +132,10 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         "--Models:Tiers:local:Models:0:ContextWindow=8192",
         "--Models:Tiers:local:Models:0:External=false",
         "--Policies:RefreshInterval=00:00:00",
+
+        // Batch jobs run on the paid fake upstream, so their tests can see what was charged.
+        "--Savings:BatchPool:Tier=standard",
+        "--Savings:BatchPool:PollInterval=00:00:00.100",
         .. extra,
     ];
 
