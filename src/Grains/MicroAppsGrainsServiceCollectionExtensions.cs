@@ -89,6 +89,8 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddOptions<Savings.SavingsRoutingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.SavingsRoutingOptions>, Savings.SavingsRoutingOptionsValidator>());
         services.AddOptions<Savings.SavingsRoutingSamplingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingSamplingOptions.Section));
+        services.AddOptions<Batch.BatchPoolOptions>().Bind(configuration.GetSection(Batch.BatchPoolOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Batch.BatchPoolOptions>, Batch.BatchPoolOptionsValidator>());
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.

@@ -145,6 +145,10 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         "--Models:Embeddings:Models:0:Dimensions=64",
         "--Models:Embeddings:Models:0:External=true",
         $"--Savings:Embeddings:BatchWindow={EmbeddingBatchWindow}",
+
+        // Batch jobs run on the paid fake upstream, so their tests can see what was charged.
+        "--Savings:BatchPool:Tier=standard",
+        "--Savings:BatchPool:PollInterval=00:00:00.100",
         .. extra,
     ];
 
