@@ -145,7 +145,7 @@ public sealed class SingleFlightTests(ClusterFixture fixture)
             .SelectMany(s => s.SiloHost.Services.GetRequiredService<InMemoryTraceSink>().Recent())
             .Where(e => e.AppId == appId)
             .ToArray();
-        Assert.Equal(callers - 1, traces.Count(t => t.Decisions.Contains("cache:single-flight") && t.CacheHit && t.Saving == Savings.SavingKinds.Cache));
+        Assert.Equal(callers - 1, traces.Count(t => t.Decisions.Contains("cache:single-flight") && t.CacheHit && t.Saving == global::MicroApps.Orleans.Savings.SavingKinds.Cache));
     }
 
     private async Task<long> TotalJoinsAsync()
