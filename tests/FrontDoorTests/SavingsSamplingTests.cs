@@ -111,18 +111,30 @@ public sealed class SavingsSamplingTests(FrontDoorFixture fixture)
             Assert.Equal(HttpStatusCode.OK, call.StatusCode);
         }
 
-        using var labelOnly = await SendFeedbackAsync(key, $$"""{"request_id":"{{other}}","label":"seen"}""");
-        Assert.Equal(HttpStatusCode.OK, labelOnly.StatusCode);
+        await PostFeedbackAsync(key, other, thumbs: null);
         Assert.Equal(before + 1, FeedbackSamples(await quality.GetAsync()));
     }
 
     private static long FeedbackSamples(QualityTable table) =>
         table.Models.FirstOrDefault(m => m.Model == FrontDoorFixture.StandardModel)?.SamplesBySource.GetValueOrDefault(QualitySources.Feedback) ?? 0;
 
-    private async Task PostFeedbackAsync(string key, string requestId, string thumbs)
+    /// <summary>Posts thumbs, waiting (with a deadline) for the call's trace to be queryable first.</summary>
+    private async Task PostFeedbackAsync(string key, string requestId, string? thumbs)
     {
-        using var response = await SendFeedbackAsync(key, $$"""{"request_id":"{{requestId}}","thumbs":"{{thumbs}}"}""");
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"feedback: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await SendFeedbackAsync(key, thumbs is null
+                ? $$"""{"request_id":"{{requestId}}","label":"seen"}"""
+                : $$"""{"request_id":"{{requestId}}","thumbs":"{{thumbs}}"}""");
+            if (response.StatusCode == HttpStatusCode.NotFound && DateTime.UtcNow < deadline)
+            {
+                continue;
+            }
+
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"feedback: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            return;
+        }
     }
 
     private Task<HttpResponseMessage> SendFeedbackAsync(string key, string body)
