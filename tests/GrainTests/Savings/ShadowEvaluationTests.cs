@@ -15,8 +15,9 @@ namespace MicroApps.Orleans.GrainTests.Savings;
 
 /// <summary>
 /// A shadow evaluator run against the cluster: its model calls go to a test upstream that answers by model, its
-/// spend to a platform budget of the test's own, its evidence to the model quality grain. Model names are fresh per
-/// test, so the quality table shows exactly this test's evidence.
+/// spend to a platform budget of the test's own, its evidence to the model quality grain. The quality grain only takes
+/// evidence about configured models, so the pair is two models of the cluster's <c>breaker</c> tier (priced here as a
+/// premium and a cheap model) on the <c>code</c> type, and tests compare the table before and after.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ShadowEvaluationTests(ClusterFixture fixture)
@@ -40,8 +41,8 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
     private Setup NewSetup(double share = 1, int maxConcurrent = 2, bool smallIsExternal = true)
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];
-        var big = new ModelSpec($"big-{suffix}", "shadow-test", 5m, 15m, 8_000, External: true);
-        var small = new ModelSpec($"small-{suffix}", "shadow-test", 0.5m, 1.5m, 8_000, External: smallIsExternal);
+        var big = new ModelSpec("fake-breaker-a", "shadow-test", 5m, 15m, 8_000, External: true);
+        var small = new ModelSpec("fake-breaker-b", "shadow-test", 0.5m, 1.5m, 8_000, External: smallIsExternal);
         var catalog = new ModelCatalog(new ModelCatalogOptions
         {
             Tiers =
@@ -79,7 +80,7 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
         {
             AppId = setup.AppId,
             App = new AppProfile(setup.AppId, "team", Audience.Internal, [], ["standard", "premium"], "premium", $"app:{setup.AppId}", "v1", Channel: channel),
-            QueryType = QueryTypes.Summarise,
+            QueryType = QueryTypes.Code,
             BaselineModel = setup.Big,
             InputTokens = 20,
             ReservedOutputTokens = 50,
@@ -96,8 +97,14 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
         return budget;
     }
 
-    private async Task<ModelQuality?> QualityOfAsync(ModelSpec model) =>
-        (await fixture.Grains.GetGrain<IModelQualityGrain>(QueryTypes.Summarise).GetAsync()).Models.FirstOrDefault(m => m.Model == model.Name);
+    private sealed record Evidence(long Samples, long Shadow, double ScoreSum);
+
+    /// <summary>What the quality table holds about <paramref name="model"/> for the code type now.</summary>
+    private async Task<Evidence> EvidenceOfAsync(ModelSpec model)
+    {
+        var quality = (await fixture.Grains.GetGrain<IModelQualityGrain>(QueryTypes.Code).GetAsync()).Models.FirstOrDefault(m => m.Model == model.Name);
+        return quality is null ? new Evidence(0, 0, 0) : new Evidence(quality.Samples, quality.SamplesBySource.GetValueOrDefault(QualitySources.Shadow), quality.Score * quality.Samples);
+    }
 
     [Fact]
     public async Task A_call_served_by_the_baseline_is_shadowed_by_the_cheaper_model_charged_to_the_platform_budget_and_recorded_as_its_evidence()
@@ -106,6 +113,7 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
         var platform = await PlatformBudgetAsync(setup);
         var appBudget = fixture.Grains.GetGrain<IBudgetGrain>($"app:{setup.AppId}");
         await appBudget.ConfigureAsync(new BudgetSettings(1m, BudgetPeriod.Day));
+        var (smallBefore, bigBefore) = (await EvidenceOfAsync(setup.Small), await EvidenceOfAsync(setup.Big));
 
         setup.Evaluator.Consider(Completed(setup, setup.Big));
         await setup.Evaluator.WhenIdleAsync();
@@ -119,12 +127,11 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
         Assert.Equal(0, spent.ReservationsInFlight);
         Assert.Equal(0m, (await appBudget.GetAsync()).SpentUsd);
 
-        var quality = await QualityOfAsync(setup.Small);
-        Assert.NotNull(quality);
-        Assert.Equal(1, quality.Samples);
-        Assert.Equal(ExpectedScore, quality.Score, 6);
-        Assert.Equal(1, quality.SamplesBySource.GetValueOrDefault(QualitySources.Shadow));
-        Assert.Null(await QualityOfAsync(setup.Big));
+        var small = await EvidenceOfAsync(setup.Small);
+        Assert.Equal(smallBefore.Samples + 1, small.Samples);
+        Assert.Equal(smallBefore.Shadow + 1, small.Shadow);
+        Assert.Equal(ExpectedScore, small.ScoreSum - smallBefore.ScoreSum, 2);
+        Assert.Equal(bigBefore, await EvidenceOfAsync(setup.Big));
         Assert.Equal(1, setup.Evaluator.Stats.Recorded);
     }
 
@@ -133,6 +140,7 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
     {
         var setup = NewSetup();
         var platform = await PlatformBudgetAsync(setup);
+        var (smallBefore, bigBefore) = (await EvidenceOfAsync(setup.Small), await EvidenceOfAsync(setup.Big));
 
         setup.Evaluator.Consider(Completed(setup, setup.Small));
         await setup.Evaluator.WhenIdleAsync();
@@ -140,8 +148,10 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
         Assert.Equal(1, setup.Upstream.CallsTo(setup.Big.Name));
         Assert.Equal(0, setup.Upstream.CallsTo(setup.Small.Name));
         Assert.Equal((20 * 5m + 4 * 15m) / 1000m, (await platform.GetAsync()).SpentUsd);
-        Assert.Equal(ExpectedScore, (await QualityOfAsync(setup.Small))!.Score, 6);
-        Assert.Null(await QualityOfAsync(setup.Big));
+        var small = await EvidenceOfAsync(setup.Small);
+        Assert.Equal(smallBefore.Shadow + 1, small.Shadow);
+        Assert.Equal(ExpectedScore, small.ScoreSum - smallBefore.ScoreSum, 2);
+        Assert.Equal(bigBefore, await EvidenceOfAsync(setup.Big));
     }
 
     [Fact]
@@ -150,6 +160,7 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
         var setup = NewSetup();
         var platform = await PlatformBudgetAsync(setup);
         var requestId = Guid.NewGuid().ToString("N");
+        var before = await EvidenceOfAsync(setup.Small);
 
         setup.Evaluator.Consider(Completed(setup, setup.Big, requestId));
         await setup.Evaluator.WhenIdleAsync();
@@ -158,7 +169,7 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
 
         Assert.Equal(1, setup.Upstream.CallsTo(setup.Small.Name));
         Assert.Equal(0.016m, (await platform.GetAsync()).SpentUsd);
-        Assert.Equal(1, (await QualityOfAsync(setup.Small))!.Samples);
+        Assert.Equal(before.Shadow + 1, (await EvidenceOfAsync(setup.Small)).Shadow);
         Assert.Equal(1, setup.Evaluator.Stats.Refused);
     }
 
@@ -166,13 +177,14 @@ public sealed class ShadowEvaluationTests(ClusterFixture fixture)
     public async Task Without_a_platform_budget_no_shadow_call_is_made()
     {
         var setup = NewSetup();
+        var before = await EvidenceOfAsync(setup.Small);
 
         setup.Evaluator.Consider(Completed(setup, setup.Big));
         await setup.Evaluator.WhenIdleAsync();
 
         Assert.Equal(0, setup.Upstream.CallsTo(setup.Small.Name));
         Assert.Equal(1, setup.Evaluator.Stats.Refused);
-        Assert.Null(await QualityOfAsync(setup.Small));
+        Assert.Equal(before, await EvidenceOfAsync(setup.Small));
     }
 
     [Fact]
