@@ -106,7 +106,8 @@ public sealed class SavingsShadowEndToEndTests : IAsyncLifetime
             Content = new StringContent(FrontDoorFixture.ChatBody("premium", "Summarise: the invoice backlog grew in March."), System.Text.Encoding.UTF8, "application/json"),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        decimal callCost;
+        var requestId = "shd-" + Guid.NewGuid().ToString("N");
+        request.Headers.Add("X-Request-Id", requestId);
         using (var call = await _http.SendAsync(request))
         {
             var body = await call.Content.ReadAsStringAsync();
@@ -121,8 +122,14 @@ public sealed class SavingsShadowEndToEndTests : IAsyncLifetime
         Assert.Equal(1, evaluator.Stats.Recorded);
         var shadowSpend = await SpentAsync("platform:shadow");
         Assert.True(shadowSpend > 0m, "the shadow call is charged to the platform budget");
-        callCost = await SpentAsync($"app:{appId}");
-        Assert.True(callCost > shadowSpend, $"the app paid its premium call ({callCost}) and not the cheaper shadow ({shadowSpend})");
+        using (var trace = await AdminAsync(HttpMethod.Get, $"admin/traces/{appId}/{requestId}"))
+        {
+            var body = await trace.Content.ReadAsStringAsync();
+            Assert.True(trace.StatusCode == HttpStatusCode.OK, body);
+            var callCost = JsonDocument.Parse(body).RootElement.GetProperty("costActualUsd").GetDecimal();
+            Assert.True(callCost > 0m);
+            Assert.Equal(callCost, await SpentAsync($"app:{appId}"));
+        }
 
         // The fake upstream answers both models alike, so the standard model agrees fully with the premium answer.
         var standard = (await quality.GetAsync()).Models.Single(m => m.Model == FrontDoorFixture.StandardModel);
