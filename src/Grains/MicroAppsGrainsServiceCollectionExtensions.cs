@@ -1,5 +1,6 @@
 using MicroApps.Orleans.Backends;
 using MicroApps.Orleans.Cost;
+using MicroApps.Orleans.Embeddings;
 using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Tiers;
@@ -89,6 +90,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddSingleton<Savings.ShadowScorers>();
         services.TryAddSingleton<Savings.ShadowEvaluator>();
         services.TryAddSingleton<Savings.IShadowEvaluator>(sp => sp.GetRequiredService<Savings.ShadowEvaluator>());
+        services.AddMicroAppsEmbeddings(configuration);
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.

@@ -56,6 +56,7 @@ public static class ChatCompletionsEndpoints
 
         v1.MapFlagsEndpoints();
         v1.MapFeedbackEndpoints();
+        v1.MapEmbeddingsEndpoints();
         return endpoints;
     }
 
