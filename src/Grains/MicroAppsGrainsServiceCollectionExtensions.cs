@@ -91,6 +91,9 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddSingleton<Savings.ShadowEvaluator>();
         services.TryAddSingleton<Savings.IShadowEvaluator>(sp => sp.GetRequiredService<Savings.ShadowEvaluator>());
         services.AddMicroAppsEmbeddings(configuration);
+        services.AddOptions<Savings.SavingsRoutingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.SavingsRoutingOptions>, Savings.SavingsRoutingOptionsValidator>());
+        services.AddOptions<Savings.SavingsRoutingSamplingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingSamplingOptions.Section));
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.
@@ -99,6 +102,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddGovernedCallStep<PiiScanStep>();
         services.AddGovernedCallStep<PolicyStep>();
         services.AddGovernedCallStep<RouteStep>();
+        services.AddGovernedCallStep<Savings.CostAwareRouteStep>();
         services.AddGovernedCallStep<BudgetStep>();
         services.AddGovernedCallStep<CacheStep>();
         services.AddGovernedCallStep<BackendStep>();

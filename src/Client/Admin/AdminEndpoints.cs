@@ -68,6 +68,7 @@ public static partial class AdminEndpoints
         admin.MapCostEndpoints();
         admin.MapTraceEndpoints();
         admin.MapSamplingEndpoints();
+        admin.MapSavingsEndpoints();
 
         return endpoints;
     }

@@ -61,13 +61,13 @@ public static class QualityEvidenceFrom
         $"{QualitySources.Regression}/{appId}/v{version}/{testName}/{model}";
 
     /// <summary>
-    /// The query type of an app's call outside the governed call (a regression test): the app's declared task, else
-    /// <see cref="QueryTypes.Chat"/>.
+    /// The query type of an app's call outside the governed call (a regression test), as the savings router types a
+    /// live call: the app's declared task, else the query classifier over the messages.
     /// </summary>
     public static string QueryTypeOf(AppManifest manifest, IReadOnlyList<ChatTurn> messages)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        return QueryTypes.Parse(manifest.Savings?.Task) ?? QueryTypes.Chat;
+        return QueryClassifier.Default.Classify(manifest.Savings?.Task, messages);
     }
 
     private static bool IsContentAssertion(string? kind) =>

@@ -82,11 +82,13 @@ public sealed class QualityEvidenceFromTests
     }
 
     [Fact]
-    public void The_query_type_of_a_test_is_the_apps_task_or_chat()
+    public void The_query_type_of_a_test_is_the_apps_task_else_the_classifiers()
     {
         var manifest = new AppManifest("n", "o@x", "t", Audience.Internal, [], ["standard"], "standard", new AppQuotas(0, 0), "", "v1");
+        IReadOnlyList<ChatTurn> summarise = [new ChatTurn("user", "Summarise this report in three bullet points: sales rose in March.")];
 
         Assert.Equal(QueryTypes.Chat, QualityEvidenceFrom.QueryTypeOf(manifest, [new ChatTurn("user", "hi")]));
-        Assert.Equal(QueryTypes.Classify, QualityEvidenceFrom.QueryTypeOf(manifest with { Savings = new SavingsSettings(Task: "Classify") }, []));
+        Assert.Equal(QueryTypes.Summarise, QualityEvidenceFrom.QueryTypeOf(manifest, summarise));
+        Assert.Equal(QueryTypes.Classify, QualityEvidenceFrom.QueryTypeOf(manifest with { Savings = new SavingsSettings(Task: "Classify") }, summarise));
     }
 }
