@@ -84,7 +84,16 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayMetricsOptions>, GatewayMetricsOptionsValidator>());
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IOptions<GatewayMetricsOptions>>()));
 
-        services.TryAddSingleton<Savings.IShadowEvaluator, Savings.NoShadowEvaluator>();
+        services.AddOptions<Savings.SamplingOptions>().Bind(configuration.GetSection(Savings.SamplingOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.SamplingOptions>, Savings.SamplingOptionsValidator>());
+        services.AddOptions<Savings.JudgeOptions>().Bind(configuration.GetSection(Savings.JudgeOptions.Section));
+        services.AddOptions<Savings.ShadowOptions>().Bind(configuration.GetSection(Savings.ShadowOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.ShadowOptions>, Savings.ShadowOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Savings.IShadowScorer, Savings.OverlapScorer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Savings.IShadowScorer, Savings.JudgeScorer>());
+        services.TryAddSingleton<Savings.ShadowScorers>();
+        services.TryAddSingleton<Savings.ShadowEvaluator>();
+        services.TryAddSingleton<Savings.IShadowEvaluator>(sp => sp.GetRequiredService<Savings.ShadowEvaluator>());
         services.AddMicroAppsEmbeddings(configuration);
         services.AddOptions<Savings.SavingsRoutingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.SavingsRoutingOptions>, Savings.SavingsRoutingOptionsValidator>());

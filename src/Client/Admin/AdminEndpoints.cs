@@ -67,6 +67,7 @@ public static partial class AdminEndpoints
         admin.MapAuditEndpoints();
         admin.MapCostEndpoints();
         admin.MapTraceEndpoints();
+        admin.MapSamplingEndpoints();
         admin.MapSavingsEndpoints();
 
         return endpoints;
