@@ -5,6 +5,7 @@
 # and durable reserve+settle per second on one budget grain over Azurite.
 #   ./bench.sh [seconds-per-phase]    (default 10)
 #   ./bench.sh pii [--seconds 2]      PII scanner precision/recall over the corpus and the held-out corpus, and throughput
+#   ./bench.sh neardup [--verbose]    near-duplicate cache: false hits and hit rate over the corpus and the held-out pairs at several thresholds
 #   ./bench.sh savings [--seed N] [--requests N] [--concurrency N] [--shadow-share 0.2] [--warmup-share 0.25] [--tight-ahead 0.5] [--tight-room 0.6]
 #                                     replays a seeded workload of 40 simulated apps twice (premium only, then the savings
 #                                     engine) against simulated models on loopback; see docs/savings-proof.md
@@ -15,6 +16,11 @@ if [ "${1:-}" = "pii" ]; then
   shift
   dotnet build -c Release -v quiet -nologo bench/Benchmarks/Benchmarks.csproj
   exec dotnet bench/Benchmarks/bin/Release/net10.0/MicroApps.Orleans.Benchmarks.dll pii --corpus tests/UnitTests/Pii/pii-corpus.tsv --held-out tests/UnitTests/Pii/pii-heldout.tsv "$@"
+fi
+if [ "${1:-}" = "neardup" ]; then
+  shift
+  dotnet build -c Release -v quiet -nologo bench/Benchmarks/Benchmarks.csproj
+  exec dotnet bench/Benchmarks/bin/Release/net10.0/MicroApps.Orleans.Benchmarks.dll neardup --corpus tests/UnitTests/Caching/near-duplicate-corpus.tsv --held-out tests/UnitTests/Caching/near-duplicate-heldout.tsv "$@"
 fi
 mode="throughput"
 if [ "${1:-}" = "savings" ]; then

@@ -15,10 +15,16 @@ using Microsoft.Extensions.Logging;
 
 // Usage: MicroApps.Orleans.Benchmarks --connection-string CS --frontdoor PATH/MicroApps.Orleans.Client.dll [--seconds 10]
 //        MicroApps.Orleans.Benchmarks pii [--corpus tests/UnitTests/Pii/pii-corpus.tsv] [--seconds 2]
-//        MicroApps.Orleans.Benchmarks savings --connection-string CS --frontdoor PATH [--seed 42] [--requests 6000] (see SavingsReplay)
+//        MicroApps.Orleans.Benchmarks neardup [--corpus tests/UnitTests/Caching/near-duplicate-corpus.tsv] [--verbose]
+//        MicroApps.Orleans.Benchmarks savings --connection-string CS --frontdoor PATH [--seed 42] [--requests 4000] (see SavingsReplay)
 if (args is ["pii", ..])
 {
     Environment.Exit(PiiBenchmark.Run(args[1..]));
+}
+
+if (args is ["neardup", ..])
+{
+    Environment.Exit(NearDuplicateBenchmark.Run(args[1..]));
 }
 
 if (args is ["savings", ..])

@@ -1,5 +1,6 @@
 using MicroApps.Orleans.Backends;
 using MicroApps.Orleans.Cost;
+using MicroApps.Orleans.Embeddings;
 using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Policies;
 using MicroApps.Orleans.Tiers;
@@ -46,6 +47,10 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             .Bind(configuration.GetSection(GatewayOptions.Section))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddOptions<Caching.NearDuplicateOptions>().Bind(configuration.GetSection(Caching.NearDuplicateOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Caching.NearDuplicateOptions>, Caching.NearDuplicateOptionsValidator>());
+        services.AddOptions<Caching.SingleFlightOptions>().Bind(configuration.GetSection(Caching.SingleFlightOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Caching.SingleFlightOptions>, Caching.SingleFlightOptionsValidator>());
         services.AddOptions<Apps.LifecycleOptions>().Bind(configuration.GetSection(Apps.LifecycleOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Apps.LifecycleOptions>, Apps.LifecycleOptionsValidator>());
         services.AddCostDashboard(configuration);
@@ -79,7 +84,22 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayMetricsOptions>, GatewayMetricsOptionsValidator>());
         services.TryAddSingleton(sp => new GatewayMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<IOptions<GatewayMetricsOptions>>()));
 
-        services.TryAddSingleton<Savings.IShadowEvaluator, Savings.NoShadowEvaluator>();
+        services.AddOptions<Savings.SamplingOptions>().Bind(configuration.GetSection(Savings.SamplingOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.SamplingOptions>, Savings.SamplingOptionsValidator>());
+        services.AddOptions<Savings.JudgeOptions>().Bind(configuration.GetSection(Savings.JudgeOptions.Section));
+        services.AddOptions<Savings.ShadowOptions>().Bind(configuration.GetSection(Savings.ShadowOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.ShadowOptions>, Savings.ShadowOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Savings.IShadowScorer, Savings.OverlapScorer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Savings.IShadowScorer, Savings.JudgeScorer>());
+        services.TryAddSingleton<Savings.ShadowScorers>();
+        services.TryAddSingleton<Savings.ShadowEvaluator>();
+        services.TryAddSingleton<Savings.IShadowEvaluator>(sp => sp.GetRequiredService<Savings.ShadowEvaluator>());
+        services.AddMicroAppsEmbeddings(configuration);
+        services.AddOptions<Savings.SavingsRoutingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Savings.SavingsRoutingOptions>, Savings.SavingsRoutingOptionsValidator>());
+        services.AddOptions<Savings.SavingsRoutingSamplingOptions>().Bind(configuration.GetSection(Savings.SavingsRoutingSamplingOptions.Section));
+        services.AddOptions<Batch.BatchPoolOptions>().Bind(configuration.GetSection(Batch.BatchPoolOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Batch.BatchPoolOptions>, Batch.BatchPoolOptionsValidator>());
 
         // The order of these lines is the order of the governed call. Admission (key, lifecycle and quotas in one
         // grain call) comes before the PII scan and the policies, so quotas count a call before policies judge it.
@@ -88,6 +108,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddGovernedCallStep<PiiScanStep>();
         services.AddGovernedCallStep<PolicyStep>();
         services.AddGovernedCallStep<RouteStep>();
+        services.AddGovernedCallStep<Savings.CostAwareRouteStep>();
         services.AddGovernedCallStep<BudgetStep>();
         services.AddGovernedCallStep<CacheStep>();
         services.AddGovernedCallStep<BackendStep>();

@@ -30,6 +30,9 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     private long modelListRequests;
     private long failuresServed;
     private volatile bool failWith500;
+    private volatile bool failEmbeddingsWith500;
+    private long embeddingRequestsReceived;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<int> embeddingBatchSizes = new();
     private volatile bool hang;
 
     private FakeOpenAIServer(WebApplication app, FakeOpenAIOptions options)
@@ -59,6 +62,19 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         set => failWith500 = value;
     }
 
+    /// <summary>Embedding requests received (<c>POST /v1/embeddings</c>), counted on arrival.</summary>
+    public long EmbeddingRequestsReceived => Interlocked.Read(ref embeddingRequestsReceived);
+
+    /// <summary>The number of inputs of each embedding request received, in arrival order.</summary>
+    public IReadOnlyList<int> EmbeddingBatchSizes => embeddingBatchSizes.ToArray();
+
+    /// <summary>When true, embedding requests answer 500 with an OpenAI error body.</summary>
+    public bool FailEmbeddingsWith500
+    {
+        get => failEmbeddingsWith500;
+        set => failEmbeddingsWith500 = value;
+    }
+
     /// <summary>When true, chat completions never answer (until the caller gives up or the server stops).</summary>
     public bool Hang
     {
@@ -77,6 +93,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         var server = new FakeOpenAIServer(app, options);
         app.MapPost("/v1/chat/completions", server.CompleteAsync);
         app.MapGet("/v1/models", server.ListModelsAsync);
+        app.MapPost("/v1/embeddings", server.EmbedAsync);
 
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -91,6 +108,113 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         Interlocked.Exchange(ref streamingRequestsReceived, 0);
         Interlocked.Exchange(ref modelListRequests, 0);
         Interlocked.Exchange(ref failuresServed, 0);
+        Interlocked.Exchange(ref embeddingRequestsReceived, 0);
+        embeddingBatchSizes.Clear();
+    }
+
+    /// <summary>
+    /// <c>POST /v1/embeddings</c>: one vector per input (<see cref="FakeEmbeddings.VectorOf"/>, <c>dimensions</c> long when
+    /// given), as floats or, with <c>encoding_format: base64</c>, little-endian float32 bytes; usage is the word count.
+    /// </summary>
+    private async Task EmbedAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref embeddingRequestsReceived);
+        if (!Authorized(context))
+        {
+            await WriteErrorAsync(context, 401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key");
+            return;
+        }
+
+        string model;
+        List<string> inputs = [];
+        int dimensions;
+        bool base64;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            var root = document.RootElement;
+            model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "";
+            var input = root.GetProperty("input");
+            if (input.ValueKind == JsonValueKind.String)
+            {
+                inputs.Add(input.GetString()!);
+            }
+            else
+            {
+                inputs.AddRange(input.EnumerateArray().Select(e => e.GetString()!));
+            }
+
+            dimensions = root.TryGetProperty("dimensions", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetInt32() : FakeEmbeddings.DefaultDimensions;
+            base64 = root.TryGetProperty("encoding_format", out var f) && f.ValueKind == JsonValueKind.String && f.GetString() == "base64";
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            await WriteErrorAsync(context, 400, "We could not parse the JSON body of your request.", "invalid_request_error", null);
+            return;
+        }
+
+        embeddingBatchSizes.Enqueue(inputs.Count);
+        if (options.Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(options.Latency, context.RequestAborted);
+        }
+
+        if (failEmbeddingsWith500)
+        {
+            Interlocked.Increment(ref failuresServed);
+            await WriteErrorAsync(context, 500, "The server had an error while processing your request.", "server_error", null);
+            return;
+        }
+
+        var response = context.Response;
+        response.ContentType = "application/json";
+        using (var json = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
+        {
+            json.WriteStartObject();
+            json.WriteString("object", "list");
+            json.WriteStartArray("data");
+            var tokens = 0;
+            for (var i = 0; i < inputs.Count; i++)
+            {
+                tokens += FakeEmbeddings.TokensOf(inputs[i]);
+                var vector = FakeEmbeddings.VectorOf(inputs[i], dimensions);
+                json.WriteStartObject();
+                json.WriteString("object", "embedding");
+                json.WriteNumber("index", i);
+                if (base64)
+                {
+                    var bytes = new byte[vector.Length * 4];
+                    for (var k = 0; k < vector.Length; k++)
+                    {
+                        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(k * 4), vector[k]);
+                    }
+
+                    json.WriteBase64String("embedding", bytes);
+                }
+                else
+                {
+                    json.WriteStartArray("embedding");
+                    foreach (var value in vector)
+                    {
+                        json.WriteNumberValue(value);
+                    }
+
+                    json.WriteEndArray();
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteString("model", model);
+            json.WriteStartObject("usage");
+            json.WriteNumber("prompt_tokens", tokens);
+            json.WriteNumber("total_tokens", tokens);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        await response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
     private async Task CompleteAsync(HttpContext context)

@@ -44,6 +44,13 @@ public sealed class FrontDoorFixture : IAsyncLifetime
     public const string PremiumModel = "gpt-4o";
     public const string LocalModel = "local-extractive-summarizer";
 
+    /// <summary>The embedding model (fake upstream), $1 per 1k input tokens, vectors of up to 64 dimensions.</summary>
+    public const string EmbeddingModel = "text-embedding-3-small";
+    public const decimal EmbeddingPricePer1K = 1m;
+
+    /// <summary>Embedding batch window: long enough that concurrent test requests meet in one batch.</summary>
+    public static readonly TimeSpan EmbeddingBatchWindow = TimeSpan.FromMilliseconds(300);
+
     public FakeOpenAIServer Upstream { get; private set; } = null!;
 
     public WebApplication FrontDoor { get; private set; } = null!;
@@ -132,6 +139,16 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         "--Models:Tiers:local:Models:0:ContextWindow=8192",
         "--Models:Tiers:local:Models:0:External=false",
         "--Policies:RefreshInterval=00:00:00",
+        $"--Models:Embeddings:Models:0:Name={EmbeddingModel}",
+        "--Models:Embeddings:Models:0:Backend=fake-openai",
+        $"--Models:Embeddings:Models:0:InputPricePer1K={EmbeddingPricePer1K}",
+        "--Models:Embeddings:Models:0:Dimensions=64",
+        "--Models:Embeddings:Models:0:External=true",
+        $"--Savings:Embeddings:BatchWindow={EmbeddingBatchWindow}",
+
+        // Batch jobs run on the paid fake upstream, so their tests can see what was charged.
+        "--Savings:BatchPool:Tier=standard",
+        "--Savings:BatchPool:PollInterval=00:00:00.100",
         .. extra,
     ];
 

@@ -35,7 +35,8 @@ public sealed class AzureTableTraceStoreTests(AzuriteFixture storage) : IClassFi
     private static TraceEvent Event(string appId, string requestId, DateTimeOffset at, string team = "finance", string outcome = TraceOutcomes.Success,
         string model = "fake-small", int tokensIn = 10) =>
         new(appId, requestId, model, "standard", tokensIn, 5, 2.5, "summary@3", 0.02m, "standard:" + model, outcome, null, team, "hash-" + requestId,
-            false, 0.0123m, at, ["admitted", "route:standard"], "allow:default", ["p1 allow applied: matched"], ["email"], 4, outcome == TraceOutcomes.Success ? null : "rate_limited");
+            false, 0.0123m, at, ["admitted", "route:standard"], "allow:default", ["p1 allow applied: matched"], ["email"], 4, outcome == TraceOutcomes.Success ? null : "rate_limited",
+            "summarise", 0.2m, "routing", "routed summarise to " + model);
 
     /// <summary>Physical copies per request id: every stored segment decoded straight from the table (entities, copies).</summary>
     private static async Task<(int Segments, Dictionary<string, int> Copies)> StoredCopiesAsync(TableClient events)

@@ -67,6 +67,8 @@ public static partial class AdminEndpoints
         admin.MapAuditEndpoints();
         admin.MapCostEndpoints();
         admin.MapTraceEndpoints();
+        admin.MapSamplingEndpoints();
+        admin.MapSavingsEndpoints();
 
         return endpoints;
     }

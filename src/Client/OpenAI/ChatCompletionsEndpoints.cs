@@ -56,6 +56,8 @@ public static class ChatCompletionsEndpoints
 
         v1.MapFlagsEndpoints();
         v1.MapFeedbackEndpoints();
+        v1.MapEmbeddingsEndpoints();
+        v1.MapBatchJobEndpoints();
         return endpoints;
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MicroApps.Orleans.Client.Infrastructure;
 using MicroApps.Orleans.Gateway;
+using MicroApps.Orleans.Savings;
 using MicroApps.Orleans.Telemetry;
 
 namespace MicroApps.Orleans.Client.OpenAI;
@@ -14,7 +15,8 @@ public sealed record FeedbackResponse(
 /// <summary>
 /// <c>POST /v1/feedback</c> (Bearer app key): an app reports feedback or a business outcome for one of its requests,
 /// <c>{request_id, thumbs?: "up"|"down", label?, converted?, value?}</c>; it is joined to the request's trace (its
-/// <c>biz_metric</c>). Later feedback for the same request replaces earlier.
+/// <c>biz_metric</c>). Later feedback for the same request replaces earlier. Thumbs on a call a model answered are also
+/// quality evidence about that model for the call's query type (<c>feedback/{appId}/{requestId}</c>, up = 1, down = 0).
 /// </summary>
 internal static class FeedbackEndpoints
 {
@@ -32,7 +34,7 @@ internal static class FeedbackEndpoints
             .Produces<OpenAIErrorResponse>(StatusCodes.Status415UnsupportedMediaType);
     }
 
-    internal static async Task RecordAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster, TimeProvider time)
+    internal static async Task RecordAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster, TimeProvider time, ILoggerFactory loggers)
     {
         if (await AppKeyCheck.AuthenticateAsync(context, grains, cluster) is not { } app)
         {
@@ -87,7 +89,33 @@ internal static class FeedbackEndpoints
             return;
         }
 
+        if (feedback!.Thumbs is not null)
+        {
+            await RecordQualityEvidenceAsync(grains, telemetry, appId, requestId!, feedback, time, loggers.CreateLogger(typeof(FeedbackEndpoints).FullName!));
+        }
+
         await TypedResults.Ok(new FeedbackResponse(requestId!, true)).ExecuteAsync(context);
+    }
+
+    /// <summary>
+    /// Thumbs on a call a model answered become evidence of that model's quality on the call's query type. The
+    /// feedback is already joined to the trace, so a failure here is logged and the caller still gets its 200.
+    /// </summary>
+    private static async Task RecordQualityEvidenceAsync(
+        IGrainFactory grains, ITelemetryGrain telemetry, string appId, string requestId, BizFeedback feedback, TimeProvider time, ILogger logger)
+    {
+        try
+        {
+            var trace = await telemetry.FindTraceAsync(appId, requestId);
+            if (trace is not null && QualityEvidenceFrom.Feedback(trace.Event, feedback, time.GetUtcNow()) is { } evidence)
+            {
+                await grains.GetGrain<IModelQualityGrain>(evidence.QueryType).RecordAsync(evidence);
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not record feedback on {AppId}/{RequestId} as quality evidence", appId, requestId);
+        }
     }
 
     private sealed record Invalid(string Message, string? Param);

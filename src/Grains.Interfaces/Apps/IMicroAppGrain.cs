@@ -92,6 +92,10 @@ public interface IMicroAppGrain : IGrainWithStringKey
     /// </summary>
     Task<IssuedKey> IssueScopedKeyAsync(KeyKind kind, string holder, string label, int? pinnedVersion);
 
+    /// <summary>The app's adaptive premium sampling: current share, bounds and the burn rate it was last adjusted by; null when the app does not exist.</summary>
+    [ReadOnly]
+    Task<Savings.PremiumShareStatus?> GetPremiumShareAsync();
+
     /// <summary>Corrects today's token count once the real usage is known.</summary>
     [OneWay]
     Task RecordUsageAsync(long tokensEstimated, long tokensActual);

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using MicroApps.Orleans.Budgets;
 using MicroApps.Orleans.Persistence;
+using MicroApps.Orleans.Savings;
 
 namespace MicroApps.Orleans.Apps;
 
@@ -15,11 +17,15 @@ namespace MicroApps.Orleans.Apps;
 /// interval of counted tokens, which errs towards admitting, never towards losing spend (spend is
 /// the budget grain's, and that is durable per call). The requests-per-minute window and the test-key windows
 /// are memory only. Every version transition is durable, and in the version's history, before the reply.
+/// The adaptive premium share (apps with <c>Savings.Sampling</c>) is recomputed during an admission at most every
+/// <c>Savings:Sampling:AdjustEvery</c> from the app budget's burn rate, and saved behind like the token counter: a
+/// lost adjustment only costs one more budget read.
 /// </remarks>
 public sealed class MicroAppGrain(
     [PersistentState("app", "store")] IPersistentState<MicroAppState> state,
     [FromKeyedServices(PlatformClock.Key)] TimeProvider time,
-    IOptions<LifecycleOptions> lifecycleOptions) : Grain, IMicroAppGrain
+    IOptions<LifecycleOptions> lifecycleOptions,
+    IOptions<SamplingOptions> samplingOptions) : Grain, IMicroAppGrain
 {
     private static readonly TimeSpan CounterFlushInterval = TimeSpan.FromSeconds(5);
     private const int MaxFlags = 100;
@@ -29,6 +35,9 @@ public sealed class MicroAppGrain(
     // Set when a write failed: memory holds a change storage does not, so nothing may be saved from it any more.
     private bool _unsaved;
     private QuotaWindows _quotas = new();
+
+    // The premium share changed since it was last saved.
+    private bool _shareUnsaved;
 
     // Test keys are counted apart so that an author's testing never eats the production quota (and the reverse).
     private readonly QuotaWindows _testQuotas = new();
@@ -163,19 +172,19 @@ public sealed class MicroAppGrain(
         return Task.FromResult(new QuotaUsage(_quotas.RequestsThisMinute(now), _quotas.TokensOn(now), S.Manifest!.Quotas));
     }
 
-    public Task<Admission> AdmitAsync(AdmissionRequest request)
+    public async Task<Admission> AdmitAsync(AdmissionRequest request)
     {
         var (key, refusal) = CheckKey(request.KeyId, request.KeySecret);
         if (refusal is not null)
         {
-            return Task.FromResult(refusal);
+            return refusal;
         }
 
         var stickyKey = string.IsNullOrEmpty(request.StickyKey) ? Guid.NewGuid().ToString("N") : request.StickyKey;
         var (served, channel, notServed) = Resolve(key!, stickyKey);
         if (notServed is not null)
         {
-            return Task.FromResult(notServed);
+            return notServed;
         }
 
         var (window, quotas) = key!.Kind switch
@@ -188,10 +197,68 @@ public sealed class MicroAppGrain(
         if (window is not null && window.TryAdmit(time.GetUtcNow(), Math.Max(0, request.TokensEstimate), quotas!) is { } r)
         {
             var message = key.Kind == KeyKind.Test ? $"test key: {r.Message}" : r.Message;
-            return Task.FromResult(new Admission(r.Outcome, message, r.RetryAfter, null));
+            return new Admission(r.Outcome, message, r.RetryAfter, null);
         }
 
-        return Task.FromResult(new Admission(AdmissionOutcome.Admitted, "admitted", null, Profile(served!, channel)));
+        if (served!.Manifest.Savings?.Sampling is { } bounds)
+        {
+            await AdjustPremiumShareAsync(served.Manifest, bounds);
+        }
+
+        return new Admission(AdmissionOutcome.Admitted, "admitted", null, Profile(served, channel));
+    }
+
+    public Task<PremiumShareStatus?> GetPremiumShareAsync()
+    {
+        if (!S.Exists)
+        {
+            return Task.FromResult<PremiumShareStatus?>(null);
+        }
+
+        var manifest = S.Manifest!;
+        var budgetId = AppManifestRules.EffectiveBudgetId(AppId, manifest);
+        var stored = S.PremiumShare;
+        var status = manifest.Savings?.Sampling is { } bounds
+            ? new PremiumShareStatus(AppId, true, PremiumShareController.Clamp(stored?.Share, bounds), bounds.MinShare, bounds.MaxShare,
+                stored?.BurnRatio, stored?.SpentShare, stored?.ElapsedShare, stored?.AdjustedAt, budgetId)
+            : new PremiumShareStatus(AppId, false, null, null, null, stored?.BurnRatio, stored?.SpentShare, stored?.ElapsedShare, stored?.AdjustedAt, budgetId);
+        return Task.FromResult<PremiumShareStatus?>(status);
+    }
+
+    /// <summary>
+    /// Recomputes the premium share when the last adjustment is older than <see cref="SamplingOptions.AdjustEvery"/>.
+    /// The budget read is awaited inside the admission (once per interval per app), so the share the admission
+    /// returns is already the adjusted one; a budget that cannot be read leaves the share as it is until the next interval.
+    /// </summary>
+    private async Task AdjustPremiumShareAsync(AppManifest manifest, PremiumSampling bounds)
+    {
+        var now = time.GetUtcNow();
+        var options = samplingOptions.Value;
+        if (S.PremiumShare is { } last && now - last.AdjustedAt < options.AdjustEvery)
+        {
+            return;
+        }
+
+        var current = S.PremiumShare?.Share;
+        var state = S.PremiumShare ??= new StoredPremiumShare { Share = PremiumShareController.Initial(bounds) };
+        state.AdjustedAt = now;
+        _shareUnsaved = true;
+        BudgetSnapshot budget;
+        try
+        {
+            budget = await GrainFactory.GetGrain<IBudgetGrain>(AppManifestRules.EffectiveBudgetId(AppId, manifest)).GetAsync();
+        }
+        catch (Exception)
+        {
+            // Sampling is a saving, not a guard: an unreadable budget keeps the share until the next interval.
+            return;
+        }
+
+        var decision = new PremiumShareController(options).Next(current, bounds, budget, now);
+        state.Share = decision.Share;
+        state.BurnRatio = decision.BurnRatio;
+        state.SpentShare = decision.SpentShare;
+        state.ElapsedShare = decision.ElapsedShare;
     }
 
     public Task<AppProfile?> AuthenticateAsync(string keyId, string keySecret)
@@ -644,7 +711,7 @@ public sealed class MicroAppGrain(
 
     private async Task FlushCountersAsync(CancellationToken cancellationToken)
     {
-        if (_unsaved || !S.Exists || (S.TokensDay == _quotas.TokensDay && S.TokensToday == _quotas.TokensToday))
+        if (_unsaved || !S.Exists || (S.TokensDay == _quotas.TokensDay && S.TokensToday == _quotas.TokensToday && !_shareUnsaved))
         {
             return;
         }
@@ -661,6 +728,7 @@ public sealed class MicroAppGrain(
 
         S.TokensDay = _quotas.TokensDay;
         S.TokensToday = _quotas.TokensToday;
+        _shareUnsaved = false;
         Commit.MarkChanged();
         try
         {
@@ -681,7 +749,8 @@ public sealed class MicroAppGrain(
     {
         var m = version.Manifest;
         return new AppProfile(AppId, m.Team, m.Audience, m.DataClasses, m.AllowedTiers, m.DefaultTier,
-            AppManifestRules.EffectiveBudgetId(AppId, m), Prompts.PromptVersions.Label(m), version.Number, channel, m.Owner, m.PromptSampleShare, m.Savings);
+            AppManifestRules.EffectiveBudgetId(AppId, m), Prompts.PromptVersions.Label(m), version.Number, channel, m.Owner, m.PromptSampleShare, m.Savings,
+            m.Savings?.Sampling is { } bounds ? PremiumShareController.Clamp(S.PremiumShare?.Share, bounds) : null);
     }
 
     private static AppVersionInfo ToInfo(StoredVersion v) =>

@@ -27,6 +27,20 @@ public sealed class MicroAppState
 
     /// <summary>Per-app feature flags the app reads with its key.</summary>
     [Id(11)] public Dictionary<string, bool> Flags { get; set; } = [];
+
+    /// <summary>Adaptive premium sampling; saved behind admissions like the token counter (see MicroAppGrain). Null before the first adjustment.</summary>
+    [Id(12)] public StoredPremiumShare? PremiumShare { get; set; }
+}
+
+/// <summary>An app's premium share and the budget reading of its last adjustment.</summary>
+[GenerateSerializer, Alias("microapps.StoredPremiumShare")]
+public sealed class StoredPremiumShare
+{
+    [Id(0)] public double Share { get; set; }
+    [Id(1)] public DateTimeOffset AdjustedAt { get; set; }
+    [Id(2)] public double? BurnRatio { get; set; }
+    [Id(3)] public double SpentShare { get; set; }
+    [Id(4)] public double ElapsedShare { get; set; }
 }
 
 /// <summary>One version of an app as stored. Its manifest changes only by admin quota changes and auto-approval.</summary>

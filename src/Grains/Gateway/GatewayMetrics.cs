@@ -59,7 +59,7 @@ public sealed class GatewayMetrics : IDisposable
         _requests = _meter.CreateCounter<long>(RequestsInstrument, "{request}", "Governed model calls by outcome, tier and app.");
         _tokens = _meter.CreateCounter<long>(TokensInstrument, "{token}", "Tokens used by governed calls, by direction (input, output), tier and app.");
         _cost = _meter.CreateCounter<double>(CostInstrument, "USD", "Actual cost of governed calls, by tier and app.");
-        _cache = _meter.CreateCounter<long>(CacheInstrument, "{lookup}", "Response cache lookups by result (hit, miss, bypass), tier and app.");
+        _cache = _meter.CreateCounter<long>(CacheInstrument, "{lookup}", "Response cache lookups by result (hit, near_hit, miss, bypass), tier and app.");
         _latency = _meter.CreateHistogram(
             LatencyInstrument,
             "ms",
@@ -124,7 +124,7 @@ public sealed class GatewayMetrics : IDisposable
     {
         if (traceEvent.CacheHit || outcome == TraceOutcomes.CacheHit)
         {
-            return "hit";
+            return traceEvent.Saving == Savings.SavingKinds.NearDuplicate ? "near_hit" : "hit";
         }
 
         // The cache step writes its decision; calls refused before it never looked the cache up.

@@ -117,6 +117,7 @@ public sealed class PromotionGrain(
                     return WithEstimatedUsage(await gateway.CompleteAsync(request), messages);
                 },
                 options.Value.RegressionTestParallelism);
+            await RecordQualityEvidenceAsync(version, manifest, texts, report);
             return (RegressionTestRunner.ToGate(report, time.GetUtcNow()), report);
         }
         finally
@@ -128,6 +129,38 @@ public sealed class PromotionGrain(
             catch (Exception ex)
             {
                 logger.LogWarning(ex, "Could not revoke gate key {KeyId} of {AppId}", key.KeyId, AppId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Each test's result is evidence of how well the model that answered does on the app's query type (see
+    /// <see cref="Savings.QualityEvidenceFrom.Regression"/>). Evidence is a by-product: failing to record it never fails the gate.
+    /// </summary>
+    private async Task RecordQualityEvidenceAsync(int version, AppManifest manifest, IReadOnlyList<string> promptTexts, RegressionReport report)
+    {
+        var tests = manifest.Tests ?? [];
+        var now = time.GetUtcNow();
+        for (var i = 0; i < report.Runs.Count && i < tests.Count; i++)
+        {
+            if (tests[i] is not { } test)
+            {
+                continue;
+            }
+
+            var queryType = Savings.QualityEvidenceFrom.QueryTypeOf(manifest, RegressionTestRunner.Messages(promptTexts, test));
+            if (Savings.QualityEvidenceFrom.Regression(AppId, version, report.Runs[i], queryType, now) is not { } evidence)
+            {
+                continue;
+            }
+
+            try
+            {
+                await GrainFactory.GetGrain<Savings.IModelQualityGrain>(evidence.QueryType).RecordAsync(evidence);
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Could not record regression evidence {EvidenceId}", evidence.EvidenceId);
             }
         }
     }

@@ -43,6 +43,28 @@ public sealed class ModelOptions
     public bool External { get; set; }
 }
 
+/// <summary>One embedding model (<c>Models:Embeddings:Models:n</c>), served by <c>POST /v1/embeddings</c>.</summary>
+public sealed class EmbeddingModelOptions
+{
+    public string Name { get; set; } = "";
+
+    /// <summary>An OpenAI-kind backend, or a backend registered in DI as a keyed embedding generator.</summary>
+    public string Backend { get; set; } = "";
+
+    public decimal InputPricePer1K { get; set; }
+
+    /// <summary>The model's vector length; requests may ask for fewer (<c>dimensions</c>), never more. 0 = not declared.</summary>
+    public int Dimensions { get; set; }
+
+    public bool External { get; set; }
+}
+
+/// <summary>The embedding models (<c>Models:Embeddings</c>).</summary>
+public sealed class EmbeddingCatalogOptions
+{
+    public List<EmbeddingModelOptions> Models { get; set; } = [];
+}
+
 /// <summary>One tier (<c>Models:Tiers:{tier}</c>); its models are tried in the configured order.</summary>
 public sealed class ModelTierOptions
 {
@@ -70,6 +92,9 @@ public sealed class ModelCatalogOptions
     public List<ModelBackendOptions> Backends { get; set; } = [];
 
     public Dictionary<string, ModelTierOptions> Tiers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Embedding models; none by default, and then <c>POST /v1/embeddings</c> knows no model.</summary>
+    public EmbeddingCatalogOptions Embeddings { get; set; } = new();
 
     /// <summary>Consecutive failures after which a model is skipped for <see cref="CircuitBreakerCoolDown"/>.</summary>
     public int CircuitBreakerFailures { get; set; } = 3;

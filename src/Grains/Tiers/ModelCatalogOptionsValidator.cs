@@ -109,6 +109,8 @@ public sealed class ModelCatalogOptionsValidator(IServiceProvider services) : IV
             }
         }
 
+        ValidateEmbeddings(options, keyed, errors);
+
         if (options.CircuitBreakerFailures <= 0)
         {
             errors.Add($"Models:CircuitBreakerFailures must be positive, got {options.CircuitBreakerFailures}.");
@@ -120,5 +122,54 @@ public sealed class ModelCatalogOptionsValidator(IServiceProvider services) : IV
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>
+    /// Embedding models need a backend that can embed: an OpenAI-kind backend, or one registered in DI as a keyed
+    /// <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of strings to float embeddings.
+    /// </summary>
+    private static void ValidateEmbeddings(ModelCatalogOptions options, IServiceProviderIsKeyedService? keyed, List<string> errors)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var models = options.Embeddings?.Models ?? [];
+        for (var i = 0; i < models.Count; i++)
+        {
+            var model = models[i];
+            var where = $"Models:Embeddings:Models:{i}";
+            if (string.IsNullOrWhiteSpace(model.Name))
+            {
+                errors.Add($"{where}:Name is empty.");
+                continue;
+            }
+
+            if (!names.Add(model.Name))
+            {
+                errors.Add($"{where}: embedding model '{model.Name}' is configured twice.");
+            }
+
+            var backend = options.Backends.FirstOrDefault(b => string.Equals(b.Name, model.Backend, StringComparison.OrdinalIgnoreCase));
+            var keyedGenerator = keyed?.IsKeyedService(typeof(IEmbeddingGenerator<string, Embedding<float>>), model.Backend) == true;
+            if (!keyedGenerator)
+            {
+                if (backend is null)
+                {
+                    errors.Add($"{where}: embedding model '{model.Name}' names unknown backend '{model.Backend}' (configured: {string.Join(", ", options.Backends.Select(b => b.Name))}).");
+                }
+                else if (backend.Kind != ModelBackendKind.OpenAI)
+                {
+                    errors.Add($"{where}: embedding model '{model.Name}' names backend '{model.Backend}' of kind {backend.Kind}, which cannot embed; use an OpenAI-kind backend.");
+                }
+            }
+
+            if (model.InputPricePer1K < 0)
+            {
+                errors.Add($"{where}: embedding model '{model.Name}' has a negative InputPricePer1K.");
+            }
+
+            if (model.Dimensions < 0)
+            {
+                errors.Add($"{where}: embedding model '{model.Name}' has negative Dimensions ({model.Dimensions}); use 0 when not declared.");
+            }
+        }
     }
 }

@@ -99,7 +99,7 @@ public sealed class GovernedCallSpansTests(ClusterFixture fixture)
         Assert.Equal(caller.TraceId, grainCall.TraceId);
         var steps = spans.Where(s => s.Source.Name == GovernedCallPipeline.ActivitySourceName).OrderBy(s => s.StartTimeUtc).ToList();
         Assert.Equal(
-            ["Trace", "AuthenticateAndAdmit", "PiiScan", "Policy", "Route", "Budget", "Cache", "Backend"],
+            ["Trace", "AuthenticateAndAdmit", "PiiScan", "Policy", "Route", "CostAwareRoute", "Budget", "Cache", "Backend"],
             steps.Select(s => s.DisplayName["governed_call ".Length..]));
         Assert.All(steps, step =>
         {

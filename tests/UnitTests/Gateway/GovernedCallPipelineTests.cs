@@ -63,7 +63,7 @@ public sealed class GovernedCallPipelineTests
         var order = services.Where(d => d.ServiceType == typeof(IGovernedCallStep)).Select(d => d.ImplementationType!.Name);
 
         Assert.Equal(
-            [nameof(TraceStep), nameof(AuthenticateAndAdmitStep), nameof(PiiScanStep), nameof(PolicyStep), nameof(ExtraStep), nameof(RouteStep), nameof(BudgetStep), nameof(CacheStep), nameof(BackendStep)],
+            [nameof(TraceStep), nameof(AuthenticateAndAdmitStep), nameof(PiiScanStep), nameof(PolicyStep), nameof(ExtraStep), nameof(RouteStep), nameof(MicroApps.Orleans.Savings.CostAwareRouteStep), nameof(BudgetStep), nameof(CacheStep), nameof(BackendStep)],
             order);
         Assert.Throws<InvalidOperationException>(() => services.AddGovernedCallStep<SecondStep>(before: typeof(string)));
     }
