@@ -40,12 +40,13 @@ internal static class SavingsReplay
     }
 
     /// <summary>What one replayed request got back.</summary>
-    private sealed record Answer(WorkRequest Request, int Status, bool Correct, string Tier, decimal CostUsd, string Cache);
+    /// <param name="Foreign">The answer is none of this question's possible answers: it was made for another question (a false cache hit).</param>
+    private sealed record Answer(WorkRequest Request, int Status, bool Correct, string Tier, decimal CostUsd, string Cache, bool Foreign = false);
 
     /// <summary>One run's results.</summary>
     private sealed record RunResult(
         string Name, IReadOnlyList<Answer> Answers, JsonElement Summary, decimal ShadowSpentUsd, IReadOnlyDictionary<string, long> ModelCalls,
-        TimeSpan Duration, (decimal Baseline, Dictionary<string, decimal> Saved, int Events)? Traces, JsonElement? Quality, long UnknownPrompts);
+        TimeSpan Duration, (decimal Baseline, Dictionary<string, decimal> Saved, int Events, HashSet<string> NearDuplicateIds)? Traces, JsonElement? Quality, long UnknownPrompts);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -357,12 +358,14 @@ internal static class SavingsReplay
             using var _ = await http.SendAsync(feedback);
         }
 
-        return new Answer(request, 200, correct, Header("x-microapps-tier"), cost, Header("x-microapps-cache"));
+        var foreign = !correct && !request.Item.WrongAnswers.Contains(content, StringComparer.Ordinal);
+        return new Answer(request, 200, correct, Header("x-microapps-tier"), cost, Header("x-microapps-cache"), foreign);
     }
 
     /// <summary>The saving split recomputed from the stored traces (every page of <c>GET /admin/traces</c>).</summary>
-    private static async Task<(decimal Baseline, Dictionary<string, decimal> Saved, int Events)?> TraceSplitAsync(AdminClient admin, string range)
+    private static async Task<(decimal Baseline, Dictionary<string, decimal> Saved, int Events, HashSet<string> NearDuplicateIds)?> TraceSplitAsync(AdminClient admin, string range)
     {
+        var nearDuplicates = new HashSet<string>(StringComparer.Ordinal);
         var saved = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var baseline = 0m;
         var events = 0;
@@ -384,13 +387,18 @@ internal static class SavingsReplay
                 baseline += b;
                 var kind = item.TryGetProperty("saving", out var sv) && sv.ValueKind == JsonValueKind.String ? sv.GetString()! : "none";
                 kind = kind is "cache" or "near_duplicate" or "routing" or "sampling" ? kind : "other";
+                if (kind == "near_duplicate")
+                {
+                    nearDuplicates.Add(item.GetProperty("requestId").GetString()!);
+                }
+
                 saved[kind] = saved.GetValueOrDefault(kind) + Math.Max(0m, b - actual);
             }
 
             token = page.RootElement.TryGetProperty("continuationToken", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
         }
         while (token is not null);
-        return (baseline, saved, events);
+        return (baseline, saved, events, nearDuplicates);
     }
 
     private static int Report(SavingsWorkload workload, Options options, RunResult a, RunResult b)
@@ -491,6 +499,10 @@ internal static class SavingsReplay
         Console.WriteLine("how run B's requests were answered: " + string.Join(", ", b.Answers.Where(x => x.Status == 200)
             .GroupBy(x => x.Cache == "hit" ? "cache hit" : x.Cache is "" or "miss" ? $"{x.Tier}" : $"{x.Cache}/{x.Tier}")
             .OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}")));
+        var nearIds = b.Traces?.NearDuplicateIds ?? [];
+        var nearHits = b.Answers.Where(x => nearIds.Contains($"replay-B-{x.Request.Index}")).ToList();
+        Console.WriteLine($"near-duplicate hits: {nearHits.Count} ({nearHits.Count(x => x.Correct)} correct, {nearHits.Count(x => x.Foreign)} answered with another question's answer); "
+            + $"every answer made for another question, any source: run A {a.Answers.Count(x => x.Foreign)}, run B {b.Answers.Count(x => x.Foreign)} (classify labels are shared, so a false hit there is only seen when the label is wrong)");
         var refusals = b.Answers.Where(x => x.Status != 200).GroupBy(x => (x.Status, x.Request.Item.Type, x.Request.App.Tight))
             .Select(g => $"{g.Key.Status} {g.Key.Type}{(g.Key.Tight ? " (tight budget)" : "")}: {g.Count()}").ToList();
         if (refusals.Count > 0)
