@@ -64,7 +64,7 @@ public sealed class CacheShardGrain(IOptions<GatewayOptions> options, [FromKeyed
             flight.Answer.TrySetResult(completion);
         }
 
-        var node = _age.AddLast(new Entry(scope, cacheKey, completion, time.GetUtcNow() + ttl));
+        var node = _age.AddLast(new Entry(scope, cacheKey, completion, ExpiresAt(completion, ttl, time)));
         _entries[(scope, cacheKey)] = node;
         var bound = Math.Max(1, options.Value.CacheMaxEntriesPerShard);
         while (_entries.Count > bound && _age.First is { } oldest)
@@ -140,4 +140,14 @@ public sealed class CacheShardGrain(IOptions<GatewayOptions> options, [FromKeyed
     }
 
     private sealed record Entry(string Scope, string Key, CachedCompletion Completion, DateTimeOffset ExpiresAt);
+
+    /// <summary>
+    /// The TTL counts from when the answer was made, not from when this one-way put arrived: a put delivered late
+    /// must not keep the answer longer than the TTL promised.
+    /// </summary>
+    internal static DateTimeOffset ExpiresAt(CachedCompletion completion, TimeSpan ttl, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        return (completion.CreatedAt < now ? completion.CreatedAt : now) + ttl;
+    }
 }

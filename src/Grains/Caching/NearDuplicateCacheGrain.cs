@@ -77,7 +77,7 @@ public sealed class NearDuplicateCacheGrain(IOptions<NearDuplicateOptions> optio
             Remove(same);
         }
 
-        bucket.Add(_age.AddLast(new Entry(contextKey, sketch, completion, time.GetUtcNow() + ttl)));
+        bucket.Add(_age.AddLast(new Entry(contextKey, sketch, completion, CacheShardGrain.ExpiresAt(completion, ttl, time))));
         if (!_buckets.ContainsKey(bucketKey))
         {
             _buckets[bucketKey] = bucket;

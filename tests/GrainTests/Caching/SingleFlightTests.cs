@@ -39,7 +39,7 @@ public sealed class SingleFlightTests(ClusterFixture fixture)
     private IGrainFactory FromSilo(int index) =>
         fixture.Cluster.Silos.Cast<InProcessSiloHandle>().ElementAt(index).SiloHost.Services.GetRequiredService<IGrainFactory>();
 
-    private static CachedCompletion Answer(string content) => new("fake-small", "standard", content, "stop", 40, 10, DateTimeOffset.UnixEpoch);
+    private static CachedCompletion Answer(string content) => new("fake-small", "standard", content, "stop", 40, 10, ClusterFixture.Time.GetUtcNow());
 
     private static (long Shard, string Key) NewKey()
     {
