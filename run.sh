@@ -183,7 +183,10 @@ cat <<INFO
 
     curl -s $URL/admin/apps -H "Authorization: Bearer $ADMIN_TOKEN"
     curl -s "$URL/admin/traces?appId=$DEMO_APP" -H "Authorization: Bearer $ADMIN_TOKEN"      # every call's trace
-    curl -s $URL/admin/cost/summary -H "Authorization: Bearer $ADMIN_TOKEN"                  # spend, per-1k, cache savings
+    curl -s $URL/admin/cost/summary -H "Authorization: Bearer $ADMIN_TOKEN"                  # spend, per-1k, saving split
+    curl -s $URL/admin/savings/quality -H "Authorization: Bearer $ADMIN_TOKEN"               # quality evidence per model and query type
+    curl -s $URL/v1/batch-jobs -H "Authorization: Bearer $DEMO_KEY" -H "Content-Type: application/json" \
+      -d '{"requests":[{"custom_id":"nightly-1","messages":[{"role":"user","content":"Summarize: the batch pool runs non-urgent jobs."}]}]}'
     curl -s $URL/admin/alerts -H "Authorization: Bearer $ADMIN_TOKEN"                        # budget alerts
     curl -s http://127.0.0.1:$SILO_METRICS_PORT/metrics | grep microapps_                    # Prometheus (silo)
 
