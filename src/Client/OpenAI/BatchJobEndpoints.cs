@@ -77,32 +77,25 @@ internal static class BatchJobEndpoints
                 + "\"not_before\": \"2026-11-30T01:00:00Z\"}. Each request is a chat completions body with a custom_id (OpenAI's "
                 + "{custom_id, body:{…}} form is accepted too); model may be left out (the pool's tier), or name the pool's tier or one of its models.")
             .Produces<BatchJobObject>(StatusCodes.Status202Accepted)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status409Conflict)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesOpenAIErrors(400, 401, 409, 413, 415);
 
         v1.MapGet("/batch-jobs/{id}", GetAsync)
             .WithName("GetBatchJob")
             .WithSummary("A batch job of the calling app: status, item counts and cost so far.")
             .Produces<BatchJobObject>(StatusCodes.Status200OK)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status404NotFound);
+            .ProducesOpenAIErrors(401, 404);
 
         v1.MapGet("/batch-jobs/{id}/results", GetResultsAsync)
             .WithName("GetBatchJobResults")
             .WithSummary("Every item of a batch job of the calling app: status, answer, usage, cost and error.")
             .Produces<BatchResultsObject>(StatusCodes.Status200OK)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status404NotFound);
+            .ProducesOpenAIErrors(401, 404);
 
         v1.MapPost("/batch-jobs/{id}/cancel", CancelAsync)
             .WithName("CancelBatchJob")
             .WithSummary("Cancels the items of a batch job that have not started; running items finish and are charged.")
             .Produces<BatchJobObject>(StatusCodes.Status200OK)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status404NotFound);
+            .ProducesOpenAIErrors(401, 404);
     }
 
     internal static async Task SubmitAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster, IOptions<FrontDoorOptions> options)

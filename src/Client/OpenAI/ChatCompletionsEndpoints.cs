@@ -33,14 +33,7 @@ public static class ChatCompletionsEndpoints
                 + "max_completion_tokens, stop, stream, stream_options, user). It is read by the endpoint itself, not declared "
                 + "with Accepts, so that a wrong Content-Type is answered in OpenAI's error shape.")
             .Produces<ChatCompletion>(StatusCodes.Status200OK)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status403Forbidden)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status429TooManyRequests)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status502BadGateway)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+            .ProducesOpenAIErrors(400, 401, 403, 413, 415, 429, 502, 503);
 
         v1.MapGet("/models", ListModelsAsync)
             .WithName("ListModels")

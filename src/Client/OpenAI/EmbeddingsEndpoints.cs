@@ -25,14 +25,7 @@ internal static class EmbeddingsEndpoints
                 + "(float or base64), dimensions, user. Send 'X-MicroApps-Content: public' to let PII-free inputs be cached for every app; "
                 + "otherwise cached embeddings are only served to the app that made them.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status403Forbidden)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status429TooManyRequests)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status502BadGateway)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+            .ProducesOpenAIErrors(400, 401, 403, 413, 415, 429, 502, 503);
     }
 
     /// <summary>A parsed request body, or the field that is wrong.</summary>
