@@ -206,12 +206,48 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         return await IssueKeyAsync(appId);
     }
 
+    /// <summary>The admin body of a published app allowed standard and premium, default premium, with these savings settings.</summary>
+    public static object SavingsAppBody(string appId, object? savings) => new
+    {
+        appId,
+        name = "Savings app " + appId,
+        owner = "tests@example.com",
+        team = "frontdoor-tests",
+        audience = "internal",
+        dataClasses = Array.Empty<string>(),
+        allowedTiers = new[] { "standard", "premium" },
+        defaultTier = "premium",
+        quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
+        budget = new { limitUsd = 100m, period = "day" },
+        initialState = "published",
+        savings,
+    };
+
     public async Task<string> IssueKeyAsync(string appId)
     {
         using var issued = await AdminAsync(HttpMethod.Post, $"admin/apps/{appId}/keys", new { label = "tests" });
         Assert.True(issued.StatusCode == HttpStatusCode.Created, $"issue key: {(int)issued.StatusCode} {await issued.Content.ReadAsStringAsync()}");
         using var json = JsonDocument.Parse(await issued.Content.ReadAsStringAsync());
         return json.RootElement.GetProperty("apiKey").GetString()!;
+    }
+
+    /// <summary>The trace of a real call, once the trace pipeline has stored it (it writes after the answer).</summary>
+    public async Task<JsonElement> WaitForTraceAsync(string appId, string requestId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await AdminAsync(HttpMethod.Get, $"admin/traces/{appId}/{requestId}");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                return json.RootElement.Clone();
+            }
+
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"GET trace: {(int)response.StatusCode}");
+            Assert.True(DateTime.UtcNow < deadline, $"the trace of {appId}/{requestId} was not stored within 30 s");
+            await Task.Yield();
+        }
     }
 
     /// <summary>POSTs a raw chat completions body.</summary>

@@ -36,7 +36,7 @@ public sealed class TraceApiTests(FrontDoorFixture fixture)
             Assert.Equal(HttpStatusCode.OK, call.StatusCode);
         }
 
-        var trace = await WaitForTraceAsync(appId, requestId);
+        var trace = await fixture.WaitForTraceAsync(appId, requestId);
         Assert.Equal(appId, trace.GetProperty("appId").GetString());
         Assert.Equal("frontdoor-tests", trace.GetProperty("team").GetString());
         Assert.Equal(FrontDoorFixture.StandardModel, trace.GetProperty("model").GetString());
@@ -229,7 +229,7 @@ public sealed class TraceApiTests(FrontDoorFixture fixture)
             Assert.Equal(HttpStatusCode.OK, call.StatusCode);
         }
 
-        await WaitForTraceAsync(appId, requestId);
+        await fixture.WaitForTraceAsync(appId, requestId);
         using var found = await GetJsonAsync($"admin/prompts/search?q={marker}");
         var sample = Assert.Single(found.RootElement.GetProperty("items").EnumerateArray());
         Assert.Equal(appId, sample.GetProperty("appId").GetString());
@@ -269,7 +269,7 @@ public sealed class TraceApiTests(FrontDoorFixture fixture)
             Assert.Equal(HttpStatusCode.OK, call.StatusCode);
         }
 
-        await WaitForTraceAsync(appId, requestId);
+        await fixture.WaitForTraceAsync(appId, requestId);
         using var search = await GetJsonAsync($"admin/prompts/search?q={Uri.EscapeDataString("Nothing to keep")}&appId={appId}");
         Assert.Empty(search.RootElement.GetProperty("items").EnumerateArray());
     }
@@ -360,25 +360,6 @@ public sealed class TraceApiTests(FrontDoorFixture fixture)
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {body}");
         return JsonDocument.Parse(body);
-    }
-
-    /// <summary>The trace of a real call, once the trace pipeline has stored it (it writes after the answer).</summary>
-    private async Task<JsonElement> WaitForTraceAsync(string appId, string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            using var response = await fixture.AdminAsync(HttpMethod.Get, $"admin/traces/{appId}/{requestId}");
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-                return json.RootElement.Clone();
-            }
-
-            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"GET trace: {(int)response.StatusCode}");
-            Assert.True(DateTime.UtcNow < deadline, $"the trace of {appId}/{requestId} was not stored within 30 s");
-            await Task.Yield();
-        }
     }
 
     private Task<HttpResponseMessage> PostFeedbackAsync(string? apiKey, string body)

@@ -15,11 +15,8 @@ internal static class AppKeyCheck
     /// <summary>The authenticated app, or null after writing the 401 (OpenAI error JSON) that says why.</summary>
     public static async Task<AuthenticatedApp?> AuthenticateAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var apiKey = BearerTokens.Read(context.Request);
-        if (apiKey is null)
+        if (await OpenAIRequests.ReadApiKeyAsync(context) is not { } apiKey)
         {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "No app key provided: send it as 'Authorization: Bearer mak.…'.", OpenAIErrors.Authentication, code: "missing_api_key");
             return null;
         }
 

@@ -33,14 +33,7 @@ public static class ChatCompletionsEndpoints
                 + "max_completion_tokens, stop, stream, stream_options, user). It is read by the endpoint itself, not declared "
                 + "with Accepts, so that a wrong Content-Type is answered in OpenAI's error shape.")
             .Produces<ChatCompletion>(StatusCodes.Status200OK)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status403Forbidden)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status429TooManyRequests)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status502BadGateway)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+            .ProducesOpenAIErrors(400, 401, 403, 413, 415, 429, 502, 503);
 
         v1.MapGet("/models", ListModelsAsync)
             .WithName("ListModels")
@@ -68,56 +61,12 @@ public static class ChatCompletionsEndpoints
         IOptions<FrontDoorOptions> options,
         TimeProvider time)
     {
-        var request = context.Request;
         var abort = context.RequestAborted;
-
-        var requestId = await BeginRequestAsync(context);
-        if (requestId is null)
+        if (await OpenAIRequests.BeginAsync(context) is not { } requestId
+            || await OpenAIRequests.ReadApiKeyAsync(context) is not { } apiKey
+            || !await OpenAIRequests.RequireJsonContentTypeAsync(context)
+            || await OpenAIRequests.ReadJsonBodyAsync(context, new BodyLimit(options.Value.MaxRequestBodyBytes)) is not { } document)
         {
-            return;
-        }
-
-        var apiKey = BearerTokens.Read(request);
-        if (apiKey is null)
-        {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "No app key provided: send it as 'Authorization: Bearer mak.…'.", OpenAIErrors.Authentication, code: "missing_api_key");
-            return;
-        }
-
-        if (!request.HasJsonContentType())
-        {
-            await OpenAIErrors.WriteAsync(context, 415,
-                $"Content-Type must be application/json (got '{request.ContentType}').", OpenAIErrors.InvalidRequest, code: "unsupported_media_type");
-            return;
-        }
-
-        var maxBytes = options.Value.MaxRequestBodyBytes;
-        if (request.ContentLength > maxBytes)
-        {
-            await WriteTooLargeAsync(context, maxBytes);
-            return;
-        }
-
-        JsonDocument document;
-        try
-        {
-            document = await JsonDocument.ParseAsync(request.Body, default, abort);
-        }
-        catch (JsonException ex)
-        {
-            await OpenAIErrors.WriteAsync(context, 400,
-                $"The request body is not valid JSON: {ex.Message}", OpenAIErrors.InvalidRequest, code: "invalid_json");
-            return;
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await WriteTooLargeAsync(context, maxBytes);
-            return;
-        }
-        catch (BadHttpRequestException ex)
-        {
-            await OpenAIErrors.WriteAsync(context, ex.StatusCode, ex.Message, OpenAIErrors.InvalidRequest, code: "bad_request");
             return;
         }
 
@@ -329,16 +278,8 @@ public static class ChatCompletionsEndpoints
     /// <summary>The listing, or null when an error was already written.</summary>
     private static async Task<ModelListing?> GetListingAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster, FrontDoorOptions options)
     {
-        if (await BeginRequestAsync(context) is null)
+        if (await OpenAIRequests.BeginAsync(context) is null || await OpenAIRequests.ReadApiKeyAsync(context) is not { } apiKey)
         {
-            return null;
-        }
-
-        var apiKey = BearerTokens.Read(context.Request);
-        if (apiKey is null)
-        {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "No app key provided: send it as 'Authorization: Bearer mak.…'.", OpenAIErrors.Authentication, code: "missing_api_key");
             return null;
         }
 
@@ -365,31 +306,6 @@ public static class ChatCompletionsEndpoints
     }
 
     private static ModelObject ToModelObject(AvailableModel model) => new(model.Name, "model", 0, "microapps:" + model.Tier);
-
-    /// <summary>Validates or assigns the request id and echoes it; null when an error was written.</summary>
-    private static async ValueTask<string?> BeginRequestAsync(HttpContext context)
-    {
-        var given = context.Request.Headers[RequestIds.Header];
-        string requestId;
-        if (given.Count == 0 || string.IsNullOrEmpty(given[0]))
-        {
-            requestId = RequestIds.New();
-        }
-        else if (given.Count == 1 && RequestIds.IsValid(given[0]))
-        {
-            requestId = given[0]!;
-        }
-        else
-        {
-            await OpenAIErrors.WriteAsync(context, 400,
-                $"The {RequestIds.Header} header must be at most {RequestIds.MaxLength} characters of letters, digits and '.', '_', ':', '-'.",
-                OpenAIErrors.InvalidRequest, RequestIds.Header, "invalid_request_id");
-            return null;
-        }
-
-        context.Response.Headers["x-request-id"] = requestId;
-        return requestId;
-    }
 
     internal static Task WriteOutcomeErrorAsync(HttpContext context, GovernedChatResult result)
     {
@@ -419,15 +335,6 @@ public static class ChatCompletionsEndpoints
         OpenAIErrors.WriteAsync(context, 503,
             "The platform cluster is unreachable; retry later with the same X-Request-Id.",
             OpenAIErrors.Unavailable, null, "cluster_unavailable", TimeSpan.FromSeconds(options.ClusterUnavailableRetryAfterSeconds));
-
-    private static Task WriteTooLargeAsync(HttpContext context, long maxBytes)
-    {
-        // The rest of the body is never read, so the connection cannot carry another request: say so, or a client
-        // that reuses it sees its next request fail with a connection reset.
-        context.Response.Headers.Connection = "close";
-        return OpenAIErrors.WriteAsync(context, 413,
-            $"The request body is larger than the limit of {maxBytes} bytes.", OpenAIErrors.InvalidRequest, null, "request_too_large");
-    }
 
     private static void SetGovernanceHeaders(HttpResponse response, GovernedChatResult result)
     {

@@ -25,14 +25,7 @@ internal static class EmbeddingsEndpoints
                 + "(float or base64), dimensions, user. Send 'X-MicroApps-Content: public' to let PII-free inputs be cached for every app; "
                 + "otherwise cached embeddings are only served to the app that made them.")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status400BadRequest)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status401Unauthorized)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status403Forbidden)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status413PayloadTooLarge)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status429TooManyRequests)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status502BadGateway)
-            .Produces<OpenAIErrorResponse>(StatusCodes.Status503ServiceUnavailable);
+            .ProducesOpenAIErrors(400, 401, 403, 413, 415, 429, 502, 503);
     }
 
     /// <summary>A parsed request body, or the field that is wrong.</summary>
@@ -44,24 +37,10 @@ internal static class EmbeddingsEndpoints
     {
         var request = context.Request;
         var abort = context.RequestAborted;
-        var requestId = await BeginRequestAsync(context);
-        if (requestId is null)
+        if (await OpenAIRequests.BeginAsync(context) is not { } requestId
+            || await OpenAIRequests.ReadApiKeyAsync(context) is not { } apiKey
+            || !await OpenAIRequests.RequireJsonContentTypeAsync(context))
         {
-            return;
-        }
-
-        var apiKey = BearerTokens.Read(request);
-        if (apiKey is null)
-        {
-            await OpenAIErrors.WriteAsync(context, 401,
-                "No app key provided: send it as 'Authorization: Bearer mak.…'.", OpenAIErrors.Authentication, code: "missing_api_key");
-            return;
-        }
-
-        if (!request.HasJsonContentType())
-        {
-            await OpenAIErrors.WriteAsync(context, 415,
-                $"Content-Type must be application/json (got '{request.ContentType}').", OpenAIErrors.InvalidRequest, code: "unsupported_media_type");
             return;
         }
 
@@ -74,37 +53,19 @@ internal static class EmbeddingsEndpoints
             return;
         }
 
-        var maxBytes = options.Value.MaxRequestBodyBytes;
-        if (request.ContentLength > maxBytes)
+        if (await OpenAIRequests.ReadJsonBodyAsync(context, new BodyLimit(options.Value.MaxRequestBodyBytes)) is not { } document)
         {
-            await WriteTooLargeAsync(context, maxBytes);
             return;
         }
 
         ParsedEmbeddingRequest? parsed;
-        try
+        using (document)
         {
-            using var document = await JsonDocument.ParseAsync(request.Body, default, abort);
             if (!TryParse(document.RootElement, out parsed, out var error))
             {
                 await OpenAIErrors.WriteAsync(context, 400, error!.Message, OpenAIErrors.InvalidRequest, error.Param, "invalid_request");
                 return;
             }
-        }
-        catch (JsonException ex)
-        {
-            await OpenAIErrors.WriteAsync(context, 400, $"The request body is not valid JSON: {ex.Message}", OpenAIErrors.InvalidRequest, code: "invalid_json");
-            return;
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await WriteTooLargeAsync(context, maxBytes);
-            return;
-        }
-        catch (BadHttpRequestException ex)
-        {
-            await OpenAIErrors.WriteAsync(context, ex.StatusCode, ex.Message, OpenAIErrors.InvalidRequest, code: "bad_request");
-            return;
         }
 
         var governed = new GovernedEmbeddingRequest(apiKey, requestId, parsed!.Model, parsed.Inputs, parsed.Dimensions, content.Count == 1, parsed.User);
@@ -305,37 +266,5 @@ internal static class EmbeddingsEndpoints
         }
 
         return bytes;
-    }
-
-    /// <summary>Validates or assigns the request id and echoes it; null when an error was written (as for chat).</summary>
-    private static async ValueTask<string?> BeginRequestAsync(HttpContext context)
-    {
-        var given = context.Request.Headers[RequestIds.Header];
-        string requestId;
-        if (given.Count == 0 || string.IsNullOrEmpty(given[0]))
-        {
-            requestId = RequestIds.New();
-        }
-        else if (given.Count == 1 && RequestIds.IsValid(given[0]))
-        {
-            requestId = given[0]!;
-        }
-        else
-        {
-            await OpenAIErrors.WriteAsync(context, 400,
-                $"The {RequestIds.Header} header must be at most {RequestIds.MaxLength} characters of letters, digits and '.', '_', ':', '-'.",
-                OpenAIErrors.InvalidRequest, RequestIds.Header, "invalid_request_id");
-            return null;
-        }
-
-        context.Response.Headers["x-request-id"] = requestId;
-        return requestId;
-    }
-
-    private static Task WriteTooLargeAsync(HttpContext context, long maxBytes)
-    {
-        context.Response.Headers.Connection = "close";
-        return OpenAIErrors.WriteAsync(context, 413,
-            $"The request body is larger than the limit of {maxBytes} bytes.", OpenAIErrors.InvalidRequest, null, "request_too_large");
     }
 }

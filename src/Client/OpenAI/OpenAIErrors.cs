@@ -39,6 +39,17 @@ public static class OpenAIErrors
         return JsonSerializer.SerializeAsync(response.Body, body, OpenAIJsonContext.Default.OpenAIErrorResponse, context.RequestAborted);
     }
 
+    /// <summary>Declares, for the OpenAPI document, that the endpoint answers these statuses with OpenAI's error JSON.</summary>
+    public static RouteHandlerBuilder ProducesOpenAIErrors(this RouteHandlerBuilder builder, params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            builder.Produces<OpenAIErrorResponse>(status);
+        }
+
+        return builder;
+    }
+
     /// <summary>Whole seconds, rounded up, at least 1: a client that waits this long will not be refused for the same reason.</summary>
     public static long RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
 

@@ -64,7 +64,7 @@ public sealed class EmbeddingGatewayGrain(
         var request = call.Request;
         if (!ApiKeys.TryParse(request.ApiKey, out var appId, out var keyId, out var secret))
         {
-            call.Fail(GovernedOutcome.Unauthorized, "invalid_api_key", "The API key is missing or malformed; app keys look like mak.{appId}.{keyId}.{secret}.");
+            call.Fail(GovernedOutcome.Unauthorized, "invalid_api_key", AppAdmission.MalformedKeyMessage);
             return;
         }
 
@@ -85,7 +85,8 @@ public sealed class EmbeddingGatewayGrain(
         call.Decisions.Add($"admit:{admission.Outcome}");
         if (!admission.IsAdmitted || admission.Profile is null)
         {
-            Refuse(call, admission);
+            var (outcome, code, message, retryAfter) = AppAdmission.Refusal(admission);
+            call.Fail(outcome, code, message, retryAfter: retryAfter);
             return;
         }
 
@@ -96,11 +97,8 @@ public sealed class EmbeddingGatewayGrain(
         }
         finally
         {
-            // The quota counted the estimate; it should count what the backend really processed (nothing for cache hits).
-            if (admission.Profile.Channel != ReleaseChannel.Test)
-            {
-                await app.RecordUsageAsync(estimate, call.BilledTokens);
-            }
+            // What the backend really processed: nothing for cache hits.
+            await AppAdmission.RecordUsageAsync(app, admission.Profile, estimate, call.BilledTokens);
         }
     }
 
@@ -346,22 +344,6 @@ public sealed class EmbeddingGatewayGrain(
         }
 
         return null;
-    }
-
-    private static void Refuse(Call call, Admission admission)
-    {
-        var (outcome, code) = admission.Outcome switch
-        {
-            AdmissionOutcome.UnknownApp or AdmissionOutcome.InvalidKey => (GovernedOutcome.Unauthorized, "invalid_api_key"),
-            AdmissionOutcome.RevokedKey => (GovernedOutcome.Unauthorized, "revoked_api_key"),
-            AdmissionOutcome.Suspended => (GovernedOutcome.Forbidden, "app_suspended"),
-            AdmissionOutcome.NotPublished => (GovernedOutcome.Forbidden, "app_not_published"),
-            AdmissionOutcome.RequestRateExceeded => (GovernedOutcome.QuotaExceeded, "rate_limit_exceeded"),
-            AdmissionOutcome.TokenQuotaExceeded => (GovernedOutcome.QuotaExceeded, "token_quota_exceeded"),
-            _ => (GovernedOutcome.Unauthorized, "admission_refused"),
-        };
-        var message = string.IsNullOrEmpty(admission.Message) ? $"The call was not admitted ({admission.Outcome})." : admission.Message;
-        call.Fail(outcome, code, message, retryAfter: admission.RetryAfter);
     }
 
     /// <summary>Budget refusals as in the chat pipeline, except that embeddings never degrade: there is no cheaper tier.</summary>

@@ -19,7 +19,7 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         var request = context.Request;
         if (!ApiKeys.TryParse(request.ApiKey, out var appId, out var keyId, out var secret))
         {
-            context.Fail(GovernedOutcome.Unauthorized, "invalid_api_key", "The API key is missing or malformed; app keys look like mak.{appId}.{keyId}.{secret}.");
+            context.Fail(GovernedOutcome.Unauthorized, "invalid_api_key", AppAdmission.MalformedKeyMessage);
             return;
         }
 
@@ -42,7 +42,8 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         context.Decisions.Add($"admit:{admission.Outcome}");
         if (!admission.IsAdmitted || admission.Profile is null)
         {
-            Refuse(context, admission);
+            var (outcome, code, message, retryAfter) = AppAdmission.Refusal(admission);
+            context.Fail(outcome, code, message, retryAfter: retryAfter);
             return;
         }
 
@@ -53,29 +54,9 @@ public sealed class AuthenticateAndAdmitStep(IGrainFactory grains, TokenEstimato
         }
         finally
         {
-            // The quota counted the estimate; it should count what was really used (nothing for refusals and cache hits).
-            // Only production calls: test keys have their own window, gate keys none.
-            if (admission.Profile.Channel != ReleaseChannel.Test)
-            {
-                await app.RecordUsageAsync(estimate, context.CacheHit ? 0 : context.Usage.TotalTokens);
-            }
+            // Nothing was used by refusals and cache hits.
+            await AppAdmission.RecordUsageAsync(app, admission.Profile, estimate, context.CacheHit ? 0 : context.Usage.TotalTokens);
         }
-    }
-
-    private static void Refuse(GovernedCallContext context, Admission admission)
-    {
-        var (outcome, code) = admission.Outcome switch
-        {
-            AdmissionOutcome.UnknownApp or AdmissionOutcome.InvalidKey => (GovernedOutcome.Unauthorized, "invalid_api_key"),
-            AdmissionOutcome.RevokedKey => (GovernedOutcome.Unauthorized, "revoked_api_key"),
-            AdmissionOutcome.Suspended => (GovernedOutcome.Forbidden, "app_suspended"),
-            AdmissionOutcome.NotPublished => (GovernedOutcome.Forbidden, "app_not_published"),
-            AdmissionOutcome.RequestRateExceeded => (GovernedOutcome.QuotaExceeded, "rate_limit_exceeded"),
-            AdmissionOutcome.TokenQuotaExceeded => (GovernedOutcome.QuotaExceeded, "token_quota_exceeded"),
-            _ => (GovernedOutcome.Unauthorized, "admission_refused"),
-        };
-        var message = string.IsNullOrEmpty(admission.Message) ? $"The call was not admitted ({admission.Outcome})." : admission.Message;
-        context.Fail(outcome, code, message, retryAfter: admission.RetryAfter);
     }
 
     private static (string Message, string Param)? Validate(string requestId, GovernedChatRequest request)

@@ -25,21 +25,7 @@ public sealed class SavingsRoutingTests(FrontDoorFixture fixture)
     private async Task<(string AppId, string Key)> AppAsync(string prefix, object? savings)
     {
         var appId = FrontDoorFixture.NewAppId(prefix);
-        using var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", new
-        {
-            appId,
-            name = "Routing test " + appId,
-            owner = "tests@example.com",
-            team = "routing-tests",
-            audience = "internal",
-            dataClasses = Array.Empty<string>(),
-            allowedTiers = new[] { "standard", "premium" },
-            defaultTier = "premium",
-            quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
-            budget = new { limitUsd = 100m, period = "day" },
-            initialState = "published",
-            savings,
-        });
+        using var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", FrontDoorFixture.SavingsAppBody(appId, savings));
         Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
         return (appId, await fixture.IssueKeyAsync(appId));
     }
@@ -90,24 +76,6 @@ public sealed class SavingsRoutingTests(FrontDoorFixture fixture)
         }
     }
 
-    private async Task<JsonElement> TraceAsync(string appId, string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            using var response = await fixture.AdminAsync(HttpMethod.Get, $"admin/traces/{appId}/{requestId}");
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-                return json.RootElement.Clone();
-            }
-
-            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"GET trace: {(int)response.StatusCode}");
-            Assert.True(DateTime.UtcNow < deadline, $"the trace of {appId}/{requestId} was not stored within 30 s");
-            await Task.Yield();
-        }
-    }
-
     [Fact]
     public async Task A_summarise_call_asking_for_premium_is_served_by_the_standard_model_once_evidence_meets_the_slo()
     {
@@ -115,7 +83,7 @@ public sealed class SavingsRoutingTests(FrontDoorFixture fixture)
         var (appId, key) = await AppAsync("route", new { routing = true, qualitySlo = 0.9 });
 
         var requestId = await CallUntilServedByAsync(key, SummariseRequest, Standard);
-        var trace = await TraceAsync(appId, requestId);
+        var trace = await fixture.WaitForTraceAsync(appId, requestId);
 
         Assert.Equal(Standard, trace.GetProperty("model").GetString());
         Assert.Equal("standard", trace.GetProperty("modelTier").GetString());
@@ -139,7 +107,7 @@ public sealed class SavingsRoutingTests(FrontDoorFixture fixture)
         var (appId, key) = await AppAsync("few", new { routing = true, qualitySlo = 0.5, task = "classify" });
 
         var (requestId, served) = await CallAsync(key, FrontDoorFixture.ChatBody("premium", $"Is this spam? {Guid.NewGuid():N}", maxTokens: 20));
-        var trace = await TraceAsync(appId, requestId);
+        var trace = await fixture.WaitForTraceAsync(appId, requestId);
 
         Assert.Equal(Premium, served);
         Assert.Equal("classify", trace.GetProperty("queryType").GetString());
@@ -164,7 +132,7 @@ public sealed class SavingsRoutingTests(FrontDoorFixture fixture)
         }
 
         Assert.All(calls, c => Assert.Equal(Premium, c.Model));
-        var trace = await TraceAsync(appId, calls[^1].RequestId);
+        var trace = await fixture.WaitForTraceAsync(appId, calls[^1].RequestId);
         Assert.Equal("summarise", trace.GetProperty("queryType").GetString());
         Assert.Equal("none", trace.GetProperty("saving").GetString());
         Assert.Equal(JsonValueKind.Null, trace.GetProperty("routeReason").ValueKind);
@@ -192,7 +160,7 @@ public sealed class SavingsRoutingTests(FrontDoorFixture fixture)
             await CallUntilServedByAsync(witnessKey, SummariseRequest, Standard);
 
             var (requestId, served) = await CallAsync(key, SummariseRequest());
-            var trace = await TraceAsync(appId, requestId);
+            var trace = await fixture.WaitForTraceAsync(appId, requestId);
 
             Assert.Equal(Premium, served);
             Assert.Equal("none", trace.GetProperty("saving").GetString());
@@ -214,7 +182,7 @@ public sealed class SavingsRoutingTests(FrontDoorFixture fixture)
         var (appId, key) = await AppAsync("pinned", new { routing = true });
 
         var (requestId, served) = await CallAsync(key, SummariseRequest().Replace("\"premium\"", $"\"{Premium}\""));
-        var trace = await TraceAsync(appId, requestId);
+        var trace = await fixture.WaitForTraceAsync(appId, requestId);
 
         Assert.Equal(Premium, served);
         Assert.Equal("none", trace.GetProperty("saving").GetString());

@@ -19,7 +19,7 @@ public sealed class SavingsSettingsTests(FrontDoorFixture fixture)
             sampling = new { minShare = 0.2, maxShare = 0.9 },
             nearDuplicate = new { enabled = false, threshold = 0.95 },
         };
-        using (var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", AppBody(appId, savings)))
+        using (var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", FrontDoorFixture.SavingsAppBody(appId, savings)))
         {
             Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
         }
@@ -40,7 +40,7 @@ public sealed class SavingsSettingsTests(FrontDoorFixture fixture)
     public async Task An_app_without_savings_settings_shows_none()
     {
         var appId = FrontDoorFixture.NewAppId("sav");
-        using (var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", AppBody(appId, savings: null)))
+        using (var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", FrontDoorFixture.SavingsAppBody(appId, savings: null)))
         {
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         }
@@ -66,7 +66,7 @@ public sealed class SavingsSettingsTests(FrontDoorFixture fixture)
     public async Task Invalid_savings_settings_are_refused_naming_the_field(string savingsJson, string field)
     {
         var appId = FrontDoorFixture.NewAppId("sav");
-        using var refused = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", AppBody(appId, JsonDocument.Parse(savingsJson).RootElement));
+        using var refused = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", FrontDoorFixture.SavingsAppBody(appId, JsonDocument.Parse(savingsJson).RootElement));
         var text = await refused.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         using var json = JsonDocument.Parse(text);
@@ -76,20 +76,4 @@ public sealed class SavingsSettingsTests(FrontDoorFixture fixture)
         using var missing = await fixture.AdminAsync(HttpMethod.Get, $"admin/apps/{appId}");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
-
-    private static object AppBody(string appId, object? savings) => new
-    {
-        appId,
-        name = "Savings app " + appId,
-        owner = "tests@example.com",
-        team = "frontdoor-tests",
-        audience = "internal",
-        dataClasses = Array.Empty<string>(),
-        allowedTiers = new[] { "standard", "premium" },
-        defaultTier = "premium",
-        quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
-        budget = new { limitUsd = 100m, period = "day" },
-        initialState = "published",
-        savings,
-    };
 }
