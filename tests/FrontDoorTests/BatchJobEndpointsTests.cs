@@ -192,6 +192,7 @@ public sealed class BatchJobEndpointsTests(FrontDoorFixture fixture)
         var huge = Body(("a", new string('x', FrontDoorFixture.MaxRequestBodyBytes + 10)));
         using var tooLarge = await SendAsync(HttpMethod.Post, "v1/batch-jobs", key, huge);
         await AssertErrorAsync(tooLarge, HttpStatusCode.RequestEntityTooLarge, null);
+        Assert.True(tooLarge.Headers.ConnectionClose, "a 413 must carry Connection: close: the rest of the body was never read");
     }
 
     [Fact]

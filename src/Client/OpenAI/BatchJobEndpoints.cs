@@ -100,8 +100,7 @@ internal static class BatchJobEndpoints
 
     internal static async Task SubmitAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster, IOptions<FrontDoorOptions> options)
     {
-        // Batch has never closed the connection on a 413 as chat and embeddings do; kept so, as this change only shares code.
-        var limit = new BodyLimit(options.Value.MaxRequestBodyBytes, "; split the job", CloseConnection: false);
+        var limit = new BodyLimit(options.Value.MaxRequestBodyBytes, "; split the job");
         if (await OpenAIRequests.ReadApiKeyAsync(context) is not { } apiKey
             || !await OpenAIRequests.RequireJsonContentTypeAsync(context)
             || await OpenAIRequests.ReadJsonBodyAsync(context, limit) is not { } document)

@@ -97,12 +97,9 @@ internal static class OpenAIRequests
 
     private static Task WriteTooLargeAsync(HttpContext context, BodyLimit limit)
     {
-        if (limit.CloseConnection)
-        {
-            // The rest of the body is never read, so the connection cannot carry another request: say so, or a client
-            // that reuses it sees its next request fail with a connection reset.
-            context.Response.Headers.Connection = "close";
-        }
+        // The rest of the body is never read, so the connection cannot carry another request: say so, or a client
+        // that reuses it sees its next request fail with a connection reset.
+        context.Response.Headers.Connection = "close";
 
         return OpenAIErrors.WriteAsync(context, 413,
             $"The request body is larger than the limit of {limit.MaxBytes} bytes{limit.Advice}.", OpenAIErrors.InvalidRequest, null, "request_too_large");
@@ -110,7 +107,6 @@ internal static class OpenAIRequests
 }
 
 /// <summary>
-/// How large a request body may be, what the 413 adds to its message (<c>"; split the job"</c>), and whether it closes
-/// the connection.
+/// How large a request body may be, and what the 413 adds to its message (<c>"; split the job"</c>).
 /// </summary>
-internal readonly record struct BodyLimit(long MaxBytes, string Advice = "", bool CloseConnection = true);
+internal readonly record struct BodyLimit(long MaxBytes, string Advice = "");
