@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 
 namespace MicroApps.Orleans.Apps;
 
@@ -15,13 +12,7 @@ public static class CanarySplit
     /// <summary>Where a caller falls in [0, 1) for this canary.</summary>
     public static double Position(string appId, int canaryVersion, string stickyKey)
     {
-        var text = $"{appId}\n{canaryVersion}\n{stickyKey}";
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
-
-        // The top 53 bits fill a double's mantissa exactly: uniform in [0, 1), never 1.
-        var bits = BinaryPrimitives.ReadUInt64BigEndian(hash) >> 11;
-        return bits * (1.0 / (1UL << 53));
+        return StableDraw.Position($"{appId}\n{canaryVersion}\n{stickyKey}");
     }
 
     /// <summary>True when the caller is served by the canary for a canary taking <paramref name="share"/> of callers.</summary>

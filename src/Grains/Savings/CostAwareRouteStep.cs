@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using MicroApps.Orleans.Apps;
 using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Policies;
@@ -244,13 +242,7 @@ public sealed class CostAwareRouteStep(
     }
 
     /// <summary>A deterministic draw in [0, 1) per (app, request): a retried request is sampled the same way.</summary>
-    public static double Draw(string appId, string requestId)
-    {
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"{appId}\n{requestId}"), digest);
-        var bits = BitConverter.ToUInt64(digest[..8]) >> 11;
-        return bits * (1.0 / (1UL << 53));
-    }
+    public static double Draw(string appId, string requestId) => StableDraw.Position($"{appId}\n{requestId}");
 
     private static string Num(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }

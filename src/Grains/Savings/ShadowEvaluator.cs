@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Buffers.Binary;
-using System.Text;
 using MicroApps.Orleans.Apps;
 using MicroApps.Orleans.Backends;
 using MicroApps.Orleans.Budgets;
@@ -107,10 +104,7 @@ public sealed class ShadowEvaluator : IShadowEvaluator
             return true;
         }
 
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"shadow\n{appId}\n{requestId}"), hash);
-        var bits = BinaryPrimitives.ReadUInt64BigEndian(hash) >> 11;
-        return bits * (1.0 / (1UL << 53)) < share;
+        return StableDraw.Position($"shadow\n{appId}\n{requestId}") < share;
     }
 
     public void Consider(GovernedCallContext context)

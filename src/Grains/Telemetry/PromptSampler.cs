@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
 using MicroApps.Orleans.Gateway;
 using MicroApps.Orleans.Pii;
@@ -71,11 +69,7 @@ public static class PromptSampler
         ArgumentNullException.ThrowIfNull(requestId);
 
         // Length prefixes keep ("a-b", "c") and ("a", "b-c") apart.
-        var text = $"{appId.Length}:{appId}|{requestId.Length}:{requestId}";
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
-        var bits = BinaryPrimitives.ReadUInt64BigEndian(hash) >> 11;
-        return bits * (1.0 / (1UL << 53));
+        return StableDraw.Position($"{appId.Length}:{appId}|{requestId.Length}:{requestId}");
     }
 
     /// <summary>
