@@ -63,6 +63,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
 
         services.TryAddSingleton<TokenEstimator>(_ => TokenEstimator.Default);
         services.TryAddSingleton(sp => new ModelCatalog(sp.GetRequiredService<IOptions<ModelCatalogOptions>>()));
+        services.TryAddSingleton<TierRouteCache>();
         services.TryAddSingleton(sp => new LocalExtractiveSummarizer(sp.GetRequiredService<TokenEstimator>(), sp.GetRequiredKeyedService<TimeProvider>(PlatformClock.Key)));
         services.TryAddSingleton<IModelBackends, ModelBackends>();
         services.TryAddSingleton<Telemetry.ITraceStore, Telemetry.InMemoryTraceStore>();

@@ -1,7 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
-using System.Collections.Concurrent;
 using MicroApps.Orleans.Tiers;
-using Microsoft.Extensions.Options;
 
 namespace MicroApps.Orleans.Gateway;
 
@@ -11,10 +8,8 @@ namespace MicroApps.Orleans.Gateway;
 /// per silo for <see cref="GatewayOptions.RouteCacheDuration"/> so a busy tier is asked about once a second,
 /// not once per call.
 /// </summary>
-public sealed class RouteStep(IGrainFactory grains, ModelCatalog catalog, IOptions<GatewayOptions> options, [FromKeyedServices(PlatformClock.Key)] TimeProvider time) : IGovernedCallStep
+public sealed class RouteStep(ModelCatalog catalog, TierRouteCache routes) : IGovernedCallStep
 {
-    private readonly ConcurrentDictionary<string, (TierRoute Route, DateTimeOffset FetchedAt)> _routes = new(StringComparer.OrdinalIgnoreCase);
-
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {
         var app = context.App ?? throw new InvalidOperationException("RouteStep runs after admission.");
@@ -69,14 +64,9 @@ public sealed class RouteStep(IGrainFactory grains, ModelCatalog catalog, IOptio
 
     private async Task<IReadOnlyList<ModelSpec>> OrderedCandidatesAsync(ModelResolution resolution)
     {
-        var now = time.GetUtcNow();
-        if (!_routes.TryGetValue(resolution.Tier, out var cached) || now - cached.FetchedAt >= options.Value.RouteCacheDuration)
-        {
-            cached = (await grains.GetGrain<IModelTierGrain>(resolution.Tier).GetRouteAsync(), now);
-            _routes[resolution.Tier] = cached;
-        }
+        var route = await routes.GetAsync(resolution.Tier);
 
         // The tier grain and this silo read the same configuration; an empty route means it was not reached in time to know.
-        return cached.Route.Candidates.Count > 0 ? cached.Route.Candidates : resolution.Candidates;
+        return route.Candidates.Count > 0 ? route.Candidates : resolution.Candidates;
     }
 }

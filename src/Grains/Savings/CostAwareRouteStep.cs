@@ -24,15 +24,14 @@ namespace MicroApps.Orleans.Savings;
 public sealed class CostAwareRouteStep(
     IGrainFactory grains,
     ModelCatalog catalog,
+    TierRouteCache routes,
     IShadowEvaluator shadow,
     IOptions<SavingsRoutingOptions> routing,
     IOptions<SavingsRoutingSamplingOptions> sampling,
-    IOptions<GatewayOptions> gateway,
     [FromKeyedServices(PlatformClock.Key)] TimeProvider time,
     ILogger<CostAwareRouteStep> logger) : IGovernedCallStep
 {
     private readonly ConcurrentDictionary<string, (QualityTable Table, DateTimeOffset FetchedAt)> _quality = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (TierRoute Route, DateTimeOffset FetchedAt)> _routes = new(StringComparer.OrdinalIgnoreCase);
 
     public async ValueTask InvokeAsync(GovernedCallContext context, GovernedCallDelegate next)
     {
@@ -195,26 +194,18 @@ public sealed class CostAwareRouteStep(
         return null;
     }
 
-    /// <summary>The tier grain's health-ordered route, reused for <see cref="GatewayOptions.RouteCacheDuration"/>.</summary>
+    /// <summary>The tier grain's health-ordered route (the silo's shared <see cref="TierRouteCache"/>).</summary>
     private async ValueTask<TierRoute> RouteAsync(ModelResolution resolution)
     {
-        var now = time.GetUtcNow();
-        if (_routes.TryGetValue(resolution.Tier, out var cached) && now - cached.FetchedAt < gateway.Value.RouteCacheDuration)
-        {
-            return cached.Route;
-        }
-
         try
         {
-            var route = await grains.GetGrain<IModelTierGrain>(resolution.Tier).GetRouteAsync();
-            _routes[resolution.Tier] = (route, now);
-            return route;
+            return await routes.GetAsync(resolution.Tier);
         }
         catch (Exception ex)
         {
             // Unknown health is not a reason to fail the call: the configured order stands in.
             logger.LogWarning(ex, "Could not read the route of tier {Tier}; using the configured order", resolution.Tier);
-            return _routes.TryGetValue(resolution.Tier, out var stale) ? stale.Route : new TierRoute(resolution.Tier, resolution.Candidates, []);
+            return routes.LastKnown(resolution.Tier) ?? new TierRoute(resolution.Tier, resolution.Candidates, []);
         }
     }
 

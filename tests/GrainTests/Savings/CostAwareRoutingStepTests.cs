@@ -40,10 +40,10 @@ public sealed class CostAwareRoutingStepTests(ClusterFixture fixture)
     private CostAwareRouteStep Step(IShadowEvaluator? shadow = null, int minEvidence = 3) => new(
         fixture.Grains,
         Catalog,
+        new TierRouteCache(fixture.Grains, Options.Create(new GatewayOptions { RouteCacheDuration = TimeSpan.Zero }), ClusterFixture.Time),
         shadow ?? new NoShadowEvaluator(),
         Options.Create(new SavingsRoutingOptions { MinEvidence = minEvidence, QualityCacheDuration = TimeSpan.Zero }),
         Options.Create(new SavingsRoutingSamplingOptions { FallbackTier = "econ" }),
-        Options.Create(new GatewayOptions { RouteCacheDuration = TimeSpan.Zero }),
         ClusterFixture.Time,
         NullLogger<CostAwareRouteStep>.Instance);
 
