@@ -1,10 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using MicroApps.Orleans.Caching;
-using MicroApps.Orleans.Client;
 using MicroApps.Orleans.FakeOpenAI;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +24,7 @@ public sealed class SingleFlightFrontDoorTests
         // Long enough that every follower reaches the cache shard while the leader waits on the upstream.
         await using var upstream = await FakeOpenAIServer.StartAsync(new FakeOpenAIOptions { Latency = TimeSpan.FromSeconds(5) });
         var (siloPort, gatewayPort) = Ports.TwoFree();
-        var app = FrontDoorApplication.Create(FrontDoorFixture.Settings(
+        var settings = FrontDoorFixture.Settings(
             upstream.BaseUrl,
             "--FrontDoor:CoHostSilo=true",
             "--Orleans:Provider=Localhost",
@@ -34,32 +32,24 @@ public sealed class SingleFlightFrontDoorTests
             "--Orleans:ServiceId=single-flight-tests",
             $"--Orleans:SiloPort={siloPort}",
             $"--Orleans:GatewayPort={gatewayPort}",
-            $"--Gateway:CacheShards={CacheShards}"));
-        await app.StartAsync();
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri(FrontDoorFixture.BoundAddress(app) + "/"), Timeout = TimeSpan.FromSeconds(60) };
-            var apiKey = await CreateAppWithKeyAsync(http, FrontDoorFixture.NewAppId("sf"));
-            var body = FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, $"Summarise the single-flight notes {Guid.NewGuid():N}", maxTokens: 16);
-            var grains = app.Services.GetRequiredService<IGrainFactory>();
-            var joinsBefore = await TotalJoinsAsync(grains);
+            $"--Gateway:CacheShards={CacheShards}");
+        await using var frontDoor = await OwnFrontDoor.StartAsync(settings);
+        var http = frontDoor.Http;
+        var apiKey = await frontDoor.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId("sf"));
+        var body = FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, $"Summarise the single-flight notes {Guid.NewGuid():N}", maxTokens: 16);
+        var grains = frontDoor.App.Services.GetRequiredService<IGrainFactory>();
+        var joinsBefore = await TotalJoinsAsync(grains);
 
-            var leader = ChatAsync(http, apiKey, body);
-            await UntilAsync(() => upstream.RequestsReceived == 1, "the leader at the upstream");
-            var followers = Enumerable.Range(0, Callers - 1).Select(_ => ChatAsync(http, apiKey, body)).ToArray();
-            var answers = await Task.WhenAll([leader, .. followers]);
+        var leader = ChatAsync(http, apiKey, body);
+        await UntilAsync(() => upstream.RequestsReceived == 1, "the leader at the upstream");
+        var followers = Enumerable.Range(0, Callers - 1).Select(_ => ChatAsync(http, apiKey, body)).ToArray();
+        var answers = await Task.WhenAll([leader, .. followers]);
 
-            Assert.Equal(1, upstream.RequestsReceived);
-            Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
-            Assert.Single(answers.Select(a => a.Content).Distinct());
-            Assert.False(string.IsNullOrEmpty(answers[0].Content));
-            Assert.Equal(Callers - 1, await TotalJoinsAsync(grains) - joinsBefore);
-        }
-        finally
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+        Assert.Equal(1, upstream.RequestsReceived);
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        Assert.Single(answers.Select(a => a.Content).Distinct());
+        Assert.False(string.IsNullOrEmpty(answers[0].Content));
+        Assert.Equal(Callers - 1, await TotalJoinsAsync(grains) - joinsBefore);
     }
 
     private static async Task<(HttpStatusCode Status, string? Content)> ChatAsync(HttpClient http, string apiKey, string body)
@@ -97,34 +87,4 @@ public sealed class SingleFlightFrontDoorTests
             await Task.Yield();
         }
     }
-
-    private static async Task<string> CreateAppWithKeyAsync(HttpClient http, string appId)
-    {
-        using var created = await AdminAsync(http, "admin/apps", new
-        {
-            appId,
-            name = "Single-flight test " + appId,
-            owner = "tests@example.com",
-            team = "single-flight-tests",
-            audience = "internal",
-            dataClasses = Array.Empty<string>(),
-            allowedTiers = new[] { "standard" },
-            defaultTier = "standard",
-            quotas = new { requestsPerMinute = 1000, tokensPerDay = 1_000_000 },
-            budget = new { limitUsd = 100m, period = "day" },
-            initialState = "published",
-        });
-        Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
-        using var issued = await AdminAsync(http, $"admin/apps/{appId}/keys", new { label = "tests" });
-        Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
-        using var json = JsonDocument.Parse(await issued.Content.ReadAsStringAsync());
-        return json.RootElement.GetProperty("apiKey").GetString()!;
-    }
-
-    private static Task<HttpResponseMessage> AdminAsync(HttpClient http, string path, object body) =>
-        http.SendAsync(new HttpRequestMessage(HttpMethod.Post, path)
-        {
-            Headers = { Authorization = new AuthenticationHeaderValue("Bearer", FrontDoorFixture.AdminToken) },
-            Content = JsonContent.Create(body),
-        });
 }

@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using MicroApps.Orleans.Client;
 using MicroApps.Orleans.FakeOpenAI;
 using MicroApps.Orleans.Gateway;
@@ -35,90 +32,6 @@ public sealed class TelemetryEndpointTests
             ]);
     }
 
-    private sealed class FrontDoor : IAsyncDisposable
-    {
-        private FrontDoor(WebApplication app, HttpClient http)
-        {
-            App = app;
-            Http = http;
-        }
-
-        public WebApplication App { get; }
-
-        public HttpClient Http { get; }
-
-        public static async Task<FrontDoor> StartAsync(string[] settings)
-        {
-            var app = FrontDoorApplication.Create(settings);
-            await app.StartAsync();
-            var http = new HttpClient { BaseAddress = new Uri(FrontDoorFixture.BoundAddress(app) + "/"), Timeout = TimeSpan.FromSeconds(60) };
-            return new FrontDoor(app, http);
-        }
-
-        public async Task<string> CreateAppWithKeyAsync(string appId)
-        {
-            using var created = await Admin(HttpMethod.Post, "admin/apps", new
-            {
-                appId,
-                name = "Telemetry test " + appId,
-                owner = "tests@example.com",
-                team = "telemetry-tests",
-                audience = "internal",
-                dataClasses = Array.Empty<string>(),
-                allowedTiers = new[] { "standard" },
-                defaultTier = "standard",
-                quotas = new { requestsPerMinute = 1000, tokensPerDay = 1_000_000 },
-                budget = new { limitUsd = 100m, period = "day" },
-                initialState = "published",
-            });
-            Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
-            using var issued = await Admin(HttpMethod.Post, $"admin/apps/{appId}/keys", new { label = "tests" });
-            Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
-            using var json = JsonDocument.Parse(await issued.Content.ReadAsStringAsync());
-            return json.RootElement.GetProperty("apiKey").GetString()!;
-        }
-
-        public Task<HttpResponseMessage> ChatAsync(string apiKey, string model, string? traceparent = null)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
-            {
-                Content = new StringContent(FrontDoorFixture.ChatBody(model, $"count the invoices {Guid.NewGuid():N}"), System.Text.Encoding.UTF8, "application/json"),
-            };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-            if (traceparent is not null)
-            {
-                request.Headers.Add("traceparent", traceparent);
-            }
-
-            return Http.SendAsync(request);
-        }
-
-        public Task<HttpResponseMessage> ScrapeAsync(string path, string? token = null)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
-            if (token is not null)
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            }
-
-            return Http.SendAsync(request);
-        }
-
-        private Task<HttpResponseMessage> Admin(HttpMethod method, string path, object body) =>
-            Http.SendAsync(new HttpRequestMessage(method, path)
-            {
-                Headers = { Authorization = new AuthenticationHeaderValue("Bearer", FrontDoorFixture.AdminToken) },
-                Content = JsonContent.Create(body),
-            });
-
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            await App.StopAsync();
-            await App.DisposeAsync();
-        }
-    }
-
     /// <summary>The sample lines of one metric (name followed by labels or a space), without comments.</summary>
     private static List<string> Samples(string exposition, string metric) =>
         exposition.Split('\n').Where(line => line.StartsWith(metric + "{", StringComparison.Ordinal) || line.StartsWith(metric + " ", StringComparison.Ordinal)).ToList();
@@ -127,7 +40,7 @@ public sealed class TelemetryEndpointTests
     public async Task With_prometheus_enabled_metrics_serves_the_governed_call_metrics_and_orleans_metrics()
     {
         await using var upstream = await FakeOpenAIServer.StartAsync();
-        await using var frontDoor = await FrontDoor.StartAsync(Settings(upstream.BaseUrl, "--Telemetry:Prometheus:Enabled=true"));
+        await using var frontDoor = await OwnFrontDoor.StartAsync(Settings(upstream.BaseUrl, "--Telemetry:Prometheus:Enabled=true"));
         var appId = FrontDoorFixture.NewAppId("prom");
         var key = await frontDoor.CreateAppWithKeyAsync(appId);
 
@@ -162,7 +75,7 @@ public sealed class TelemetryEndpointTests
     [Fact]
     public async Task The_scrape_endpoint_moves_to_its_configured_path_and_answers_only_the_scrape_token()
     {
-        await using var frontDoor = await FrontDoor.StartAsync(Settings(
+        await using var frontDoor = await OwnFrontDoor.StartAsync(Settings(
             "http://127.0.0.1:9/v1",
             "--Telemetry:Prometheus:Enabled=true",
             "--Telemetry:Prometheus:ScrapeEndpointPath=/internal/prometheus",
@@ -185,7 +98,7 @@ public sealed class TelemetryEndpointTests
     [Fact]
     public async Task Without_prometheus_there_is_no_scrape_endpoint()
     {
-        await using var frontDoor = await FrontDoor.StartAsync(Settings("http://127.0.0.1:9/v1"));
+        await using var frontDoor = await OwnFrontDoor.StartAsync(Settings("http://127.0.0.1:9/v1"));
 
         using var scrape = await frontDoor.ScrapeAsync("/metrics");
 
@@ -196,7 +109,7 @@ public sealed class TelemetryEndpointTests
     public async Task The_front_door_span_the_orleans_spans_and_the_step_spans_share_the_callers_trace_id()
     {
         await using var upstream = await FakeOpenAIServer.StartAsync();
-        await using var frontDoor = await FrontDoor.StartAsync(Settings(upstream.BaseUrl));
+        await using var frontDoor = await OwnFrontDoor.StartAsync(Settings(upstream.BaseUrl));
         var key = await frontDoor.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId("span"));
         var traceId = ActivityTraceId.CreateRandom();
         var started = new List<Activity>();
