@@ -52,6 +52,11 @@ public sealed record AppQuotas(
 /// 0 (the default) keeps only the prompt hash. Apps that declare restricted data classes may opt in too: the text is redacted either way.
 /// </param>
 /// <param name="Savings">Savings-engine settings (routing, quality SLO, declared task, premium sampling, near-duplicate cache); null for the defaults.</param>
+/// <param name="Template">The catalog template the hosted runtime runs for this app (<c>summarizer@1.0.0</c>); null for an app that only calls models itself.</param>
+/// <param name="Parameters">The template's parameters as filled in (stored as strings; list items one per line), validated against the template.</param>
+/// <param name="Components">Shared prompts and chains from the catalog the app uses (<c>name@version</c>).</param>
+/// <param name="Lineage">Where the app came from (pack import, fork, upgrade); null for an app created from nothing.</param>
+/// <param name="Limits">Per-run limits of the hosted runtime; null for the template's defaults.</param>
 [GenerateSerializer, Immutable, Alias("microapps.AppManifest")]
 public sealed record AppManifest(
     [property: Id(0)] string Name,
@@ -70,7 +75,12 @@ public sealed record AppManifest(
     [property: Id(13)] IReadOnlyList<string>? EgressAllowlist = null,
     [property: Id(14)] long ExpectedCallsPerMonth = 0,
     [property: Id(15)] double PromptSampleShare = 0,
-    [property: Id(16)] Savings.SavingsSettings? Savings = null);
+    [property: Id(16)] Savings.SavingsSettings? Savings = null,
+    [property: Id(17)] Catalog.CatalogRef? Template = null,
+    [property: Id(18)] IReadOnlyDictionary<string, string>? Parameters = null,
+    [property: Id(19)] IReadOnlyList<Catalog.CatalogRef>? Components = null,
+    [property: Id(20)] Catalog.AppLineage? Lineage = null,
+    [property: Id(21)] Catalog.RunLimits? Limits = null);
 
 /// <summary>A registry prompt pinned by an app version.</summary>
 [GenerateSerializer, Immutable, Alias("microapps.PromptPin")]
@@ -103,12 +113,22 @@ public sealed record RegressionTestCase(
     [property: Id(2)] IReadOnlyList<RegressionAssertion> Assertions,
     [property: Id(3)] string Model = "");
 
-/// <summary>A connector an app uses: its catalog name, the host it reaches, and the data classes it returns.</summary>
+/// <summary>
+/// A connector an app uses: its name within the app, the host it reaches, and the data classes it returns; with
+/// <paramref name="Use"/> the catalog connector that implements it (<c>http-json@1.0.0</c>) and its settings.
+/// </summary>
+/// <param name="Name">The app's name for it (what a run or a template parameter refers to).</param>
+/// <param name="Host">Host it reaches; must be inside the app's egress allowlist.</param>
+/// <param name="DataClasses">Data classes it returns.</param>
+/// <param name="Use">The catalog connector (<c>http-json</c>, <c>azure-blob</c>, <c>webhook</c> at a version); null for a declared-only connector the runtime cannot call.</param>
+/// <param name="Settings">The connector's parameters as filled in (e.g. <c>baseUrl</c>, <c>container</c>), validated against the catalog entry.</param>
 [GenerateSerializer, Immutable, Alias("microapps.ConnectorRef")]
 public sealed record ConnectorRef(
     [property: Id(0)] string Name,
     [property: Id(1)] string Host,
-    [property: Id(2)] IReadOnlyList<string> DataClasses);
+    [property: Id(2)] IReadOnlyList<string> DataClasses,
+    [property: Id(3)] Catalog.CatalogRef? Use = null,
+    [property: Id(4)] IReadOnlyDictionary<string, string>? Settings = null);
 
 /// <summary>A key as listed to admins: never the secret, only its public id and prefix.</summary>
 [GenerateSerializer, Immutable, Alias("microapps.KeySummary")]

@@ -280,12 +280,25 @@ public static partial class AppManifestRules
         && (a.EgressAllowlist ?? []).SequenceEqual(b.EgressAllowlist ?? [])
         && a.ExpectedCallsPerMonth == b.ExpectedCallsPerMonth
         && a.PromptSampleShare.Equals(b.PromptSampleShare)
-        && Equals(a.Savings, b.Savings);
+        && Equals(a.Savings, b.Savings)
+        && Equals(a.Template, b.Template)
+        && SameMap(a.Parameters, b.Parameters)
+        && (a.Components ?? []).SequenceEqual(b.Components ?? [])
+        && LineageText(a.Lineage) == LineageText(b.Lineage)
+        && Equals(a.Limits, b.Limits);
+
+    private static bool SameMap(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
+        (a ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal)
+            .SequenceEqual((b ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal));
+
+    private static string LineageText(Catalog.AppLineage? l) =>
+        l is null ? "" : $"{l.CanonicalAppId}\u0001{l.CanonicalVersion}\u0001{string.Join("\u0002", l.Steps)}";
 
     private static string TestText(RegressionTestCase t) =>
         $"{t.Name}\u0001{t.Input}\u0001{t.Model}\u0001{string.Join("\u0002", (t.Assertions ?? []).Select(x => $"{x?.Kind}\u0003{x?.Value}"))}";
 
-    private static string ConnectorText(ConnectorRef c) => $"{c.Name}\u0001{c.Host}\u0001{string.Join("\u0002", c.DataClasses ?? [])}";
+    private static string ConnectorText(ConnectorRef c) =>
+        $"{c.Name}\u0001{c.Host}\u0001{string.Join("\u0002", c.DataClasses ?? [])}\u0001{c.Use}\u0001{string.Join("\u0002", (c.Settings ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal))}";
 
     /// <summary>The budget an app is charged to: its declared one, or its own <c>app:{appId}</c>.</summary>
     public static string EffectiveBudgetId(string appId, AppManifest manifest) =>

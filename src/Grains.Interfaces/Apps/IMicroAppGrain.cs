@@ -36,6 +36,14 @@ public interface IMicroAppGrain : IGrainWithStringKey
     [ReadOnly]
     Task<AppProfile?> AuthenticateAsync(string keyId, string keySecret);
 
+    /// <summary>
+    /// The version (with its manifest) the key reaches, split by <paramref name="stickyKey"/> like <see cref="AdmitAsync"/>,
+    /// without counting a call: the hosted runtime runs that manifest and governs each model call separately.
+    /// Null when the key or app is not usable, or nothing is served to it.
+    /// </summary>
+    [ReadOnly]
+    Task<Runtime.ServedManifest?> ResolveManifestAsync(string keyId, string keySecret, string stickyKey);
+
     // ---- Versions and lifecycle. Refused transitions throw InvalidOperationException naming the state and what is allowed.
 
     /// <summary>Creates the app with version 1 as a draft written by <paramref name="author"/>. A repeated identical create is a no-op.</summary>

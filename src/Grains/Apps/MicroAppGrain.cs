@@ -274,6 +274,18 @@ public sealed class MicroAppGrain(
         return Task.FromResult(notServed is null ? Profile(served!, channel) : null);
     }
 
+    public Task<Runtime.ServedManifest?> ResolveManifestAsync(string keyId, string keySecret, string stickyKey)
+    {
+        var (key, refusal) = CheckKey(keyId, keySecret);
+        if (refusal is not null)
+        {
+            return Task.FromResult<Runtime.ServedManifest?>(null);
+        }
+
+        var (served, channel, notServed) = Resolve(key!, stickyKey);
+        return Task.FromResult(notServed is null ? new Runtime.ServedManifest(AppId, served!.Number, channel, served.Manifest) : null);
+    }
+
     public Task RecordUsageAsync(long tokensEstimated, long tokensActual)
     {
         _quotas.Correct(time.GetUtcNow(), tokensEstimated, tokensActual);
