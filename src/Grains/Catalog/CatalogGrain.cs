@@ -1,0 +1,142 @@
+using Orleans.Runtime;
+
+namespace MicroApps.Orleans.Catalog;
+
+/// <summary>Published prompt and chain versions; built-in templates and connectors are not stored, they come with the code.</summary>
+[GenerateSerializer, Alias("microapps.CatalogState")]
+public sealed class CatalogState
+{
+    [Id(0)] public List<CatalogEntry> Published { get; set; } = [];
+}
+
+/// <summary>The catalog (key "default"): built-ins from <see cref="BuiltInCatalog"/> plus published prompts and chains.</summary>
+public sealed class CatalogGrain(
+    [PersistentState("catalog", "store")] IPersistentState<CatalogState> state) : Grain, ICatalogGrain
+{
+    private IEnumerable<CatalogEntry> Entries => BuiltInCatalog.All.Concat(state.State.Published);
+
+    public Task<IReadOnlyList<CatalogEntry>> SearchAsync(CatalogQuery query)
+    {
+        var matches = Entries
+            .Where(e => query.Kind is null || e.Kind == query.Kind)
+            .Where(e => string.IsNullOrWhiteSpace(query.Tag) || e.Tags.Contains(query.Tag.Trim(), StringComparer.OrdinalIgnoreCase))
+            .Where(e => string.IsNullOrWhiteSpace(query.Text) || Matches(e, query.Text.Trim()));
+        if (!query.AllVersions)
+        {
+            matches = matches.GroupBy(e => (e.Kind, e.Name)).Select(g => g.MaxBy(e => e.Ref.SemVer)!);
+        }
+
+        IReadOnlyList<CatalogEntry> result = [.. matches.OrderBy(e => e.Kind).ThenBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Ref.SemVer)];
+        return Task.FromResult(result);
+    }
+
+    public Task<CatalogEntry?> GetAsync(CatalogKind kind, CatalogRef reference) =>
+        Task.FromResult(Find(kind, reference));
+
+    public Task<CatalogEntry?> ResolveAsync(CatalogKind kind, CatalogRef reference) =>
+        Task.FromResult(Resolve(kind, reference));
+
+    public async Task<CatalogEntry> PublishAsync(CatalogEntry entry)
+    {
+        if (entry.Kind is not (CatalogKind.Prompt or CatalogKind.Chain))
+        {
+            throw new ArgumentException($"only prompts and chains are published; {entry.Kind.ToString().ToLowerInvariant()}s come with the platform");
+        }
+
+        if (!CatalogRef.TryParse(entry.Ref.ToString(), out _))
+        {
+            throw new ArgumentException($"'{entry.Ref}' is not a catalog reference ({CatalogRef.Format})");
+        }
+
+        if (Find(entry.Kind, entry.Ref) is { } existing)
+        {
+            if (SameBody(existing, entry))
+            {
+                return existing;
+            }
+
+            throw new InvalidOperationException($"{entry.Ref} is already published with a different body; publish a new version");
+        }
+
+        if (Entries.Any(e => e.Name == entry.Name && e.Kind != entry.Kind))
+        {
+            throw new InvalidOperationException($"'{entry.Name}' is already a {Entries.First(e => e.Name == entry.Name).Kind.ToString().ToLowerInvariant()}");
+        }
+
+        state.State.Published.Add(entry);
+        await state.WriteStateAsync();
+        return entry;
+    }
+
+    public Task<IReadOnlyList<UpgradeProposal>> UpgradesAsync(IReadOnlyList<CatalogUse> references)
+    {
+        var proposals = new List<UpgradeProposal>();
+        foreach (var use in references.Distinct())
+        {
+            var resolved = Resolve(use.Kind, use.Reference);
+            if (resolved is null)
+            {
+                continue;
+            }
+
+            if (resolved.Version != use.Reference.Version)
+            {
+                proposals.Add(new UpgradeProposal(use.Kind, use.Reference, resolved.Ref, Automatic: true,
+                    $"every patch from {use.Reference.Version} to {resolved.Version} is marked safe: runs use {resolved.Ref} already"));
+            }
+
+            var newest = Versions(use.Kind, use.Reference.Name).Last();
+            if (newest.Ref.SemVer.CompareTo(resolved.Ref.SemVer) > 0)
+            {
+                proposals.Add(new UpgradeProposal(use.Kind, use.Reference, newest.Ref, Automatic: false, UpgradeReason(resolved, newest)));
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<UpgradeProposal>>(proposals);
+    }
+
+    private static string UpgradeReason(CatalogEntry from, CatalogEntry to) =>
+        from.Ref.SemVer.Major != to.Ref.SemVer.Major ? $"{to.Ref} is a new major version: it may change behaviour; the owner decides"
+        : from.Ref.SemVer.Minor != to.Ref.SemVer.Minor ? $"{to.Ref} is a new minor version; the owner decides"
+        : $"{to.Ref} is a patch not marked safe; the owner decides";
+
+    private CatalogEntry? Find(CatalogKind kind, CatalogRef reference) =>
+        Entries.FirstOrDefault(e => e.Kind == kind && e.Name == reference.Name && e.Version == reference.Version);
+
+    private List<CatalogEntry> Versions(CatalogKind kind, string name) =>
+        [.. Entries.Where(e => e.Kind == kind && e.Name == name).OrderBy(e => e.Ref.SemVer)];
+
+    /// <summary>The pinned version moved along the safe patches of its major.minor, stopping before the first unsafe one.</summary>
+    private CatalogEntry? Resolve(CatalogKind kind, CatalogRef reference)
+    {
+        var pinned = Find(kind, reference);
+        if (pinned is null)
+        {
+            return null;
+        }
+
+        var (major, minor, _) = pinned.Ref.SemVer;
+        var current = pinned;
+        foreach (var later in Versions(kind, reference.Name).Where(e => e.Ref.SemVer.CompareTo(pinned.Ref.SemVer) > 0))
+        {
+            var (laterMajor, laterMinor, _) = later.Ref.SemVer;
+            if (laterMajor != major || laterMinor != minor || !later.SafeUpgrade)
+            {
+                break;
+            }
+
+            current = later;
+        }
+
+        return current;
+    }
+
+    private static bool Matches(CatalogEntry e, string text) =>
+        e.Name.Contains(text, StringComparison.OrdinalIgnoreCase)
+        || e.Description.Contains(text, StringComparison.OrdinalIgnoreCase)
+        || e.Tags.Any(t => t.Equals(text, StringComparison.OrdinalIgnoreCase));
+
+    private static bool SameBody(CatalogEntry a, CatalogEntry b) =>
+        a.Owner == b.Owner && a.Description == b.Description && a.Text == b.Text && a.SafeUpgrade == b.SafeUpgrade
+        && a.Tags.SequenceEqual(b.Tags) && a.Steps.SequenceEqual(b.Steps) && a.Parameters.SequenceEqual(b.Parameters);
+}
