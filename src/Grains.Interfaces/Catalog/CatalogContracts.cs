@@ -1,4 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 
 namespace MicroApps.Orleans.Catalog;
@@ -8,6 +10,7 @@ namespace MicroApps.Orleans.Catalog;
 /// Apps reference templates and components this way.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("microapps.CatalogRef")]
+[JsonConverter(typeof(CatalogRefJsonConverter))]
 public sealed partial record CatalogRef(
     [property: Id(0)] string Name,
     [property: Id(1)] string Version)
@@ -42,6 +45,20 @@ public sealed partial record CatalogRef(
 
     [GeneratedRegex(@"^(?<name>[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)@(?<version>(?:0|[1-9][0-9]{0,5})\.(?:0|[1-9][0-9]{0,5})\.(?:0|[1-9][0-9]{0,5}))$")]
     private static partial Regex RefPattern();
+}
+
+/// <summary>Writes a <see cref="CatalogRef"/> as its <c>name@version</c> string in JSON, and reads it back (a wrong one is a <see cref="JsonException"/> naming the format).</summary>
+public sealed class CatalogRefJsonConverter : JsonConverter<CatalogRef>
+{
+    public override CatalogRef? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        return CatalogRef.TryParse(text, out var reference)
+            ? reference
+            : throw new JsonException($"'{text}' is not a catalog reference ({CatalogRef.Format})");
+    }
+
+    public override void Write(Utf8JsonWriter writer, CatalogRef value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }
 
 /// <summary>What a catalog entry is.</summary>
