@@ -1,8 +1,11 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MicroApps.Orleans.Apps;
+using MicroApps.Orleans.Catalog;
 using MicroApps.Orleans.Packs;
 using MicroApps.Orleans.Prompts;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MicroApps.Orleans.FrontDoorTests.Packs;
 
@@ -286,6 +289,53 @@ public sealed class PackEndpointsTests(FrontDoorFixture fixture) : NoUnhandledFa
         var (bob, _, bobText) = await CallAsync(HttpMethod.Post, $"admin/apps/{imported}/pack/upgrade", new JsonObject { ["pack"] = newer.DeepClone() }, FrontDoorFixture.OtherAuthorToken);
         Assert.True(bob == HttpStatusCode.Forbidden, bobText);
         Assert.Contains(FrontDoorFixture.AuthorName, bobText);
+    }
+
+    [Fact]
+    public async Task Catalog_components_travel_in_the_pack_and_are_published_by_approvers_or_refused_when_they_differ()
+    {
+        var grains = Fixture.FrontDoor.Services.GetRequiredService<IGrainFactory>();
+        var catalog = grains.GetGrain<ICatalogGrain>("default");
+        var chain = $"chain-{Guid.NewGuid():N}"[..20];
+        await catalog.PublishAsync(new CatalogEntry(CatalogKind.Chain, chain, "1.0.0", "pack-tests", "polishes", ["tone"], Certified: true, SafeUpgrade: false,
+            [], "", [new ChainStep("polish", "Polish this: {{input}}")], DateTimeOffset.UtcNow, "approver"));
+        var original = FrontDoorFixture.NewAppId("comp");
+        await grains.GetGrain<IMicroAppGrain>(original).CreateAsync(new AppManifest(
+            "With a chain", "tests@example.com", "pack-tests", Audience.Internal, [], ["local"], "local", AppQuotas.Default, "", "v1",
+            Components: [new CatalogRef(chain, "1.0.0")]));
+
+        var pack = await ExportAsync(original);
+        Assert.Equal("chain", (string?)pack["components"]![0]!["kind"]);
+        Assert.Equal("Polish this: {{input}}", (string?)pack["components"]![0]!["steps"]![0]!["prompt"]);
+
+        // The same chain with another body under the same version: refused, naming it.
+        var differs = pack.DeepClone();
+        differs["components"]![0]!["description"] = "does something else";
+        Resign(differs);
+        var (status, _, text) = await CallAsync(HttpMethod.Post, "admin/packs/import", new JsonObject { ["pack"] = differs, ["appId"] = FrontDoorFixture.NewAppId("imp") });
+        Assert.True(status == HttpStatusCode.Conflict, text);
+        Assert.Contains($"{chain}@1.0.0", text);
+
+        // A chain this catalog lacks (as if from another cluster): an author may not publish it, an approver's import does.
+        var far = $"far-{Guid.NewGuid():N}"[..20];
+        var foreign = pack.DeepClone();
+        foreign["manifest"]!["components"] = new JsonArray($"{far}@1.0.0");
+        foreign["components"]![0]!["name"] = far;
+        Resign(foreign);
+        (status, _, text) = await CallAsync(HttpMethod.Post, "admin/packs/import",
+            new JsonObject { ["pack"] = foreign.DeepClone(), ["appId"] = FrontDoorFixture.NewAppId("imp") }, FrontDoorFixture.AuthorToken);
+        Assert.True(status == HttpStatusCode.Forbidden, text);
+        Assert.Contains($"{far}@1.0.0", text);
+        Assert.Null(await catalog.GetAsync(CatalogKind.Chain, new CatalogRef(far, "1.0.0")));
+
+        var import = await OkAsync(HttpMethod.Post, "admin/packs/import",
+            new JsonObject { ["pack"] = foreign.DeepClone(), ["appId"] = FrontDoorFixture.NewAppId("imp"), ["owner"] = FrontDoorFixture.AuthorName },
+            FrontDoorFixture.ApproverToken, HttpStatusCode.Created);
+        Assert.Equal([$"{far}@1.0.0"], import["publishedComponents"]!.AsArray().Select(c => (string?)c));
+        var published = await catalog.GetAsync(CatalogKind.Chain, new CatalogRef(far, "1.0.0"));
+        Assert.NotNull(published);
+        Assert.False(published.Certified);
+        Assert.Equal(FrontDoorFixture.ApproverName, published.PublishedBy);
     }
 
     [Fact]
