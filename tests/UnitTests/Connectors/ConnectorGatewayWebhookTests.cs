@@ -32,6 +32,21 @@ public sealed class ConnectorGatewayWebhookTests : IDisposable
     }
 
     [Fact]
+    public async Task Each_call_is_logged_with_connector_host_outcome_and_bytes_but_never_its_body()
+    {
+        await using var server = LoopbackServer.Start((context, _) => LoopbackServer.AnswerAsync(context, 204, null, ""));
+        var manifest = Manifest(["127.0.0.1"], Webhook("notify", "127.0.0.1", $"{server.Origin}/hooks"));
+        const string secret = """{"note":"salary of Ada is 123456"}""";
+
+        var response = await _harness.Gateway.SendAsync(new ConnectorCall(App, manifest, "notify", "", "run-6/notify"), secret, CancellationToken.None);
+
+        Assert.True(response.Ok, response.ErrorMessage);
+        var line = Assert.Single(_harness.Logs.Lines, l => l.StartsWith("Connector call", StringComparison.Ordinal));
+        Assert.Contains($"app={App} connector=notify kind=webhook op=send host=127.0.0.1 outcome=ok bytes={secret.Length} attempts=1 durationMs=", line);
+        Assert.DoesNotContain(_harness.Logs.Lines, l => l.Contains("123456", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Webhook_answered_400_is_not_retried()
     {
         await using var server = LoopbackServer.Start((context, _) => LoopbackServer.AnswerAsync(context, 400, "text/plain", "bad"));

@@ -6,6 +6,7 @@ using MicroApps.Orleans.Catalog;
 using MicroApps.Orleans.Connectors;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace MicroApps.Orleans.UnitTests.Connectors;
 
@@ -30,7 +31,7 @@ public sealed class ConnectorHarness : IDisposable
         var grains = DispatchProxy.Create<IGrainFactory, AuditOnlyGrainFactory>();
         ((AuditOnlyGrainFactory)(object)grains).Audit = Audit;
         var services = new ServiceCollection();
-        services.AddLogging();
+        services.AddLogging(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         services.AddSingleton(grains);
         services.AddMicroAppsConnectors(configuration);
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
@@ -40,6 +41,9 @@ public sealed class ConnectorHarness : IDisposable
     public IConnectorGateway Gateway { get; }
 
     public RecordingAuditLog Audit { get; } = new();
+
+    /// <summary>Every log line the gateway wrote, formatted.</summary>
+    public CapturingLoggerProvider Logs { get; } = new();
 
     public static AppManifest Manifest(IReadOnlyList<string> allowlist, params ConnectorRef[] connectors) =>
         new("Connector test", "owner", "team", Audience.Internal, [], ["standard"], "standard", AppQuotas.Default, "", "v1",
@@ -73,6 +77,30 @@ public sealed class ConnectorHarness : IDisposable
     }
 
     public void Dispose() => _services.Dispose();
+
+    public sealed class CapturingLoggerProvider : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public IReadOnlyList<string> Lines => _lines.ToArray();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturingLoggerProvider owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner._lines.Enqueue(formatter(state, exception));
+        }
+    }
 
     public sealed class RecordingAuditLog : IAuditLogGrain
     {
