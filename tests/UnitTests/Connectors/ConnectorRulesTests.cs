@@ -144,6 +144,25 @@ public sealed class ConnectorRulesTests
     }
 
     [Theory]
+    [InlineData("http-json@1.0.0", "1.0.0")]
+    [InlineData("http-json@1.4.2", "1.0.0")]
+    [InlineData("http-json@2.0.0", null)]
+    [InlineData("summarizer@1.0.0", null)]
+    public void Implementation_is_found_by_name_and_major_version(string use, string? version)
+    {
+        Assert.True(CatalogRef.TryParse(use, out var reference));
+        Assert.Equal(version, CertifiedConnectors.Find(reference, BuiltInCatalog.All)?.Version);
+    }
+
+    [Theory]
+    [InlineData("API.Example.com.", "api.example.com", true)]
+    [InlineData("[::1]", "0:0:0:0:0:0:0:1", true)]
+    [InlineData("127.0.0.1", "127.0.0.2", false)]
+    [InlineData("api.example.com", "example.com", false)]
+    public void Hosts_are_compared_normalised(string a, string b, bool same) =>
+        Assert.Equal(same, CertifiedConnectors.SameHost(a, b));
+
+    [Theory]
     [InlineData("a/b.csv", null)]
     [InlineData("../other/secret.csv", "leaves the container")]
     [InlineData("/abs.csv", "leaves the container")]
