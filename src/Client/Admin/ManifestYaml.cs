@@ -191,9 +191,9 @@ public static partial class ManifestYaml
                 return new YamlScalarNode("null") { Style = ScalarStyle.Plain };
             case JsonObject obj:
                 var map = new YamlMappingNode();
-                foreach (var (key, value) in obj)
+                foreach (var (key, child) in obj)
                 {
-                    map.Add(new YamlScalarNode(key) { Style = NeedsQuotes(key) ? ScalarStyle.DoubleQuoted : ScalarStyle.Plain }, ToYamlNode(value));
+                    map.Add(new YamlScalarNode(key) { Style = NeedsQuotes(key) ? ScalarStyle.DoubleQuoted : ScalarStyle.Plain }, ToYamlNode(child));
                 }
 
                 return map;
@@ -206,13 +206,13 @@ public static partial class ManifestYaml
 
                 return sequence;
             default:
-                var element = json.AsValue().GetValue<System.Text.Json.JsonElement>();
-                return element.ValueKind switch
+                var value = json.AsValue();
+                return value.GetValueKind() switch
                 {
-                    System.Text.Json.JsonValueKind.String => Text(element.GetString() ?? ""),
+                    System.Text.Json.JsonValueKind.String => Text(value.GetValue<string>()),
                     System.Text.Json.JsonValueKind.True => new YamlScalarNode("true") { Style = ScalarStyle.Plain },
                     System.Text.Json.JsonValueKind.False => new YamlScalarNode("false") { Style = ScalarStyle.Plain },
-                    System.Text.Json.JsonValueKind.Number => new YamlScalarNode(element.GetRawText()) { Style = ScalarStyle.Plain },
+                    System.Text.Json.JsonValueKind.Number => new YamlScalarNode(value.ToJsonString()) { Style = ScalarStyle.Plain },
                     _ => new YamlScalarNode("null") { Style = ScalarStyle.Plain },
                 };
         }
