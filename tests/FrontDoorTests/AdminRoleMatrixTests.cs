@@ -157,6 +157,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/savings/quality", "POST /admin/savings/quality/{queryType}/evidence",
                      "GET /admin/apps/{appId}/pack", "POST /admin/packs/import", "POST /admin/apps/{appId}/fork",
                      "POST /admin/apps/{appId}/pack/upgrade", "GET /admin/apps/{appId}/lineage",
+                     "POST /admin/manifests/validate", "GET /admin/manifests/schema", "GET /admin/apps/{appId}/manifest",
                  })
         {
             Assert.Contains(expected, seen);

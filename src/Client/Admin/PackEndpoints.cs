@@ -6,8 +6,6 @@ using MicroApps.Orleans.Client.Infrastructure;
 using MicroApps.Orleans.Packs;
 using MicroApps.Orleans.Prompts;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 
 namespace MicroApps.Orleans.Client.Admin;
 
@@ -223,7 +221,7 @@ internal static class PackEndpoints
         }
 
         // The app keeps its own identity; the content comes from the pack.
-        var (manifest, invalid) = ManifestOf(pack, appId, current.Owner, current.Name, decision.Lineage, context);
+        var (manifest, invalid) = await ManifestOfAsync(pack, appId, current.Owner, current.Name, decision.Lineage, context, grains, cluster);
         if (invalid is not null)
         {
             return invalid;
@@ -350,7 +348,7 @@ internal static class PackEndpoints
             return AdminJson.Invalid("owner", "Must not be empty; leave it out to own the app yourself.");
         }
 
-        var (manifest, invalid) = ManifestOf(pack, appId, owner?.Trim() ?? principal.Name, name, lineage, context);
+        var (manifest, invalid) = await ManifestOfAsync(pack, appId, owner?.Trim() ?? principal.Name, name, lineage, context, grains, cluster);
         if (invalid is not null)
         {
             return invalid;
@@ -415,34 +413,26 @@ internal static class PackEndpoints
     }
 
     /// <summary>
-    /// The manifest the pack describes for this app, through the same body rules as <c>POST /admin/apps</c>
-    /// (<see cref="AdminEndpoints.BuildManifest"/> and <see cref="AppManifestRules.Validate"/>); errors are named inside the pack.
+    /// The manifest the pack describes for this app, through the same rules as <c>POST /admin/apps</c>: the manifest
+    /// document reader (<see cref="ManifestDocument.Parse"/>, unknown fields refused), <see cref="AdminEndpoints.BuildManifest"/>,
+    /// <see cref="AppManifestRules.Validate"/> and the catalog checks (<see cref="ManifestValidation.CheckAsync"/>). Errors are
+    /// named inside the pack (<c>pack.manifest.defaultTier</c>).
     /// </summary>
-    private static (AppManifest? Manifest, IResult? Error) ManifestOf(
-        AppPack pack, string appId, string owner, string? name, AppLineage lineage, HttpContext context)
+    private static async Task<(AppManifest? Manifest, IResult? Error)> ManifestOfAsync(
+        AppPack pack, string appId, string owner, string? name, AppLineage lineage, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-        CreateAppBody? document;
-        try
+        var parsed = ManifestDocument.Parse(pack.Manifest.DeepClone(), ManifestDocument.Options(context));
+        if (parsed.Error is not null)
         {
-            document = pack.Manifest.Deserialize<CreateAppBody>(options);
-        }
-        catch (JsonException ex)
-        {
-            var path = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : ex.Path.StartsWith("$.", StringComparison.Ordinal) ? "." + ex.Path[2..] : ex.Path.TrimStart('$');
-            return (null, AdminJson.Invalid($"pack.manifest{path}", "Has the wrong type or the JSON is malformed there."));
+            return (null, TypedResults.ValidationProblem(Prefixed(Fields(parsed.Error)), title: "Invalid pack"));
         }
 
-        // The app id, owner and name are this app's; a manifest document carries no initial state or budget.
-        var body = (document ?? new CreateAppBody()) with { AppId = appId, Owner = owner, Name = name ?? document?.Name, InitialState = null, Budget = null };
+        // The app id, owner and name are this app's; a manifest document carries no initial state, budget or lineage.
+        var document = parsed.Value!;
+        var body = document with { AppId = appId, Owner = owner, Name = name ?? document.Name, InitialState = null, Budget = null, Lineage = null };
         var errors = new AdminEndpoints.Errors();
         var manifest = AdminEndpoints.BuildManifest(body, basis: null, context.AdminPrincipal(), errors);
-        var fields = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        foreach (var (field, messages) in Fields(errors))
-        {
-            fields[InPack(field)] = messages;
-        }
-
+        var fields = Prefixed(Fields(errors.Any ? errors.ToResult() : null));
         if (manifest is not null)
         {
             manifest = manifest with { Lineage = lineage };
@@ -452,15 +442,38 @@ internal static class PackEndpoints
             }
         }
 
+        if (fields.Count == 0 && manifest is not null)
+        {
+            // Components are left to PublishReferencesAsync: the pack carries every one the manifest uses (the reader
+            // checks), and an import into a cluster that lacks one publishes it rather than refusing it as unknown.
+            var catalogErrors = new AdminEndpoints.Errors();
+            await ManifestValidation.CheckAsync(manifest with { Components = [] }, context, grains, cluster, catalogErrors);
+            fields = Prefixed(Fields(catalogErrors.Any ? catalogErrors.ToResult() : null));
+        }
+
         return fields.Count > 0 || manifest is null
             ? (null, TypedResults.ValidationProblem(fields, title: "Invalid pack"))
             : (manifest, null);
     }
 
-    private static string InPack(string field) => field is "appId" or "owner" ? field : $"pack.manifest.{field}";
+    private static Dictionary<string, string[]> Prefixed(IDictionary<string, string[]> errors) =>
+        errors.ToDictionary(e => InPack(e.Key), e => e.Value, StringComparer.Ordinal);
 
-    private static IDictionary<string, string[]> Fields(AdminEndpoints.Errors errors) =>
-        errors.Any && errors.ToResult() is ValidationProblem problem ? problem.ProblemDetails.Errors : new Dictionary<string, string[]>();
+    private static string InPack(string field) => field switch
+    {
+        "appId" or "owner" => field,
+        "body" => "pack.manifest",
+        _ => $"pack.manifest.{field}",
+    };
+
+    /// <summary>The fields of a validation problem (what <see cref="AdminEndpoints.Errors"/> and the document reader answer); any other problem counts as one on the manifest.</summary>
+    private static IDictionary<string, string[]> Fields(IResult? result) => result switch
+    {
+        null => new Dictionary<string, string[]>(),
+        ValidationProblem problem => problem.ProblemDetails.Errors,
+        ProblemHttpResult problem => new Dictionary<string, string[]> { ["body"] = [problem.ProblemDetails.Detail ?? problem.ProblemDetails.Title ?? "Invalid."] },
+        _ => new Dictionary<string, string[]> { ["body"] = ["The manifest document is not valid."] },
+    };
 
     private sealed record Published(AppManifest Manifest, IReadOnlyList<string> Prompts, IReadOnlyList<string> Components, IReadOnlyDictionary<string, string> Remapped);
 

@@ -336,6 +336,53 @@ public sealed class PackEndpointsTests(FrontDoorFixture fixture) : NoUnhandledFa
         Assert.NotNull(published);
         Assert.False(published.Certified);
         Assert.Equal(FrontDoorFixture.ApproverName, published.PublishedBy);
+        var version = await OkAsync(HttpMethod.Get, $"admin/apps/{import["appId"]}/versions/1");
+        Assert.Equal([$"{far}@1.0.0"], version["manifest"]!["components"]!.AsArray().Select(c => (string?)c));
+    }
+
+    [Fact]
+    public async Task A_template_app_travels_with_its_parameters_and_a_bad_parameter_is_named_inside_the_pack()
+    {
+        var original = FrontDoorFixture.NewAppId("tmpl");
+        await OkAsync(HttpMethod.Post, "admin/apps", new
+        {
+            appId = original,
+            name = "Summaries",
+            owner = "tests@example.com",
+            team = "pack-tests",
+            audience = "internal",
+            allowedTiers = new[] { "local" },
+            defaultTier = "local",
+            template = "summarizer@1.0.0",
+            parameters = new { instructions = "Three bullet points.", chunkTokens = 800 },
+            limits = new { maxTokens = 5000 },
+            initialState = "published",
+        }, expected: HttpStatusCode.Created);
+        var pack = await ExportAsync(original);
+        Assert.Equal("summarizer@1.0.0", (string?)pack["manifest"]!["template"]);
+
+        var imported = FrontDoorFixture.NewAppId("imp");
+        await OkAsync(HttpMethod.Post, "admin/packs/import", new JsonObject { ["pack"] = pack.DeepClone(), ["appId"] = imported },
+            FrontDoorFixture.AuthorToken, HttpStatusCode.Created);
+        var version = await OkAsync(HttpMethod.Get, $"admin/apps/{imported}/versions/1");
+        Assert.Equal("summarizer@1.0.0", (string?)version["manifest"]!["template"]);
+        Assert.Equal("Three bullet points.", (string?)version["manifest"]!["parameters"]!["instructions"]);
+        Assert.Equal("800", (string?)version["manifest"]!["parameters"]!["chunkTokens"]);
+        Assert.Equal(5000, (int?)version["manifest"]!["limits"]!["maxTokens"]);
+
+        var bad = pack.DeepClone();
+        bad["manifest"]!["parameters"]!["chunkTokens"] = "lots";
+        Resign(bad);
+        var (status, json, text) = await CallAsync(HttpMethod.Post, "admin/packs/import", new JsonObject { ["pack"] = bad, ["appId"] = FrontDoorFixture.NewAppId("imp") });
+        Assert.True(status == HttpStatusCode.BadRequest, text);
+        Assert.NotNull(json!["errors"]!["pack.manifest.parameters.chunkTokens"]);
+
+        var unknown = pack.DeepClone();
+        unknown["manifest"]!["colour"] = "blue";
+        Resign(unknown);
+        (status, json, text) = await CallAsync(HttpMethod.Post, "admin/packs/import", new JsonObject { ["pack"] = unknown, ["appId"] = FrontDoorFixture.NewAppId("imp") });
+        Assert.True(status == HttpStatusCode.BadRequest, text);
+        Assert.Contains(json!["errors"]!.AsObject(), e => e.Key.StartsWith("pack.manifest", StringComparison.Ordinal) && e.Value!.ToJsonString().Contains("colour"));
     }
 
     [Fact]
