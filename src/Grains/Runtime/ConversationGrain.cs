@@ -169,6 +169,12 @@ public sealed class ConversationGrain(
 
     private async Task<AppRunResult> RememberAsync(AppRunResult result)
     {
+        // Plain lists and dictionaries: JSON grain storage records runtime types, and must be able to create them again.
+        result = result with
+        {
+            Steps = result.Steps.ToList(),
+            Details = result.Details is null ? null : new Dictionary<string, string>(result.Details),
+        };
         S.TokensUsed += result.Usage.TotalTokens;
         S.CostUsd += result.CostUsd;
         S.Runs[result.RunId] = result;

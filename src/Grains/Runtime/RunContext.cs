@@ -215,13 +215,13 @@ public sealed class RunContext : IRunContext, IDisposable
     }
 
     public AppRunResult Complete(string output, IReadOnlyDictionary<string, string>? details = null, RunOutcome outcome = RunOutcome.Completed) =>
-        new(outcome, RunId, output, [.. _steps], Usage(), CostUsd, Details: details);
+        new(outcome, RunId, output, _steps.ToList(), Usage(), CostUsd, Details: details);
 
     public AppRunResult Fail(RunOutcome outcome, string code, string message, string? param = null) =>
         Fail(outcome, code, message, param, null);
 
     private AppRunResult Fail(RunOutcome outcome, string code, string message, string? param, TimeSpan? retryAfter) =>
-        new(outcome, RunId, "", [.. _steps], Usage(), CostUsd, code, message, param, retryAfter);
+        new(outcome, RunId, "", _steps.ToList(), Usage(), CostUsd, code, message, param, retryAfter);
 
     public void Dispose() => _deadline.Dispose();
 
