@@ -34,6 +34,9 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             Math.Max(0, sp.GetRequiredService<IOptions<GatewayMetricsOptions>>().Value.PerAppSeriesCap)));
         services.TryAddSingleton<Alerts.IAlertSender, Alerts.AlertSender>();
         services.TryAddSingleton<Connectors.IConnectorGateway, Connectors.ConnectorGateway>();
+        services.AddOptions<Runtime.ApprovalWorkflowOptions>().Bind(configuration.GetSection(Runtime.ApprovalWorkflowOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Runtime.ApprovalWorkflowOptions>, Runtime.ApprovalWorkflowOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runtime.ITemplateRunner, Runtime.ApprovalsBotRunner>());
         services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Governance.PromotionGateOptions>, Governance.PromotionGateOptionsValidator>());
         services.AddOptions<Audit.AuditOptions>().Bind(configuration.GetSection(Audit.AuditOptions.Section)).ValidateOnStart();
