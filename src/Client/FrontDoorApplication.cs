@@ -81,6 +81,7 @@ public static class FrontDoorApplication
         app.MapMicroAppsTelemetry();
         app.MapOpenAIEndpoints();
         app.MapAdminEndpoints();
+        Runtime.AppWorkflowEndpoints.MapAppWorkflowEndpoints(app);
         if (configureOrleans is null)
         {
             // AddMicroAppsSilo and AddMicroAppsClient add the dashboard's services; test wiring does not.

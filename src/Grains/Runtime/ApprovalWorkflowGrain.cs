@@ -31,7 +31,7 @@ public sealed class ApprovalWorkflowRecord
 
     [Id(6)] public List<WorkflowHistoryEntry> History { get; set; } = [];
 
-    /// <summary>Audit records of escalations and timeouts not yet appended to the audit log.</summary>
+    /// <summary>Audit records of decisions, escalations and timeouts not yet appended to the audit log.</summary>
     [Id(7)] public List<AuditRecord> PendingAudit { get; set; } = [];
 
     /// <summary>Counts the workflow's transitions; the inbox keeps the summary of the highest.</summary>
@@ -57,7 +57,8 @@ public sealed class StoredNotification
 /// call, which first applies a deadline that has passed. Escalations, decisions and timeouts notify the requester
 /// through the app's webhook connector from a durable outbox: a notification is stored before it is sent, retried with
 /// backoff until the webhook answers (at least once; receivers drop repeats by the idempotency key
-/// <c>{workflowId}/{event}</c>), and every attempt is recorded.
+/// <c>{workflowId}/{event}</c>), and every attempt is recorded. Decisions, escalations and timeouts go to the audit log
+/// the same way: stored with the change, appended after it, exactly one entry each.
 /// </summary>
 public sealed class ApprovalWorkflowGrain(
     [PersistentState("approvalWorkflow", "store")] IPersistentState<ApprovalWorkflowRecord> state,
@@ -199,6 +200,10 @@ public sealed class ApprovalWorkflowGrain(
         S.Deadline = null;
         var name = ApprovalWorkflowStates.Name(S.State);
         S.History.Add(new WorkflowHistoryEntry(now, name, principal, comment));
+
+        // The authority to decide is being named on the workflow, whatever the principal's admin role.
+        var role = start.Approvers.Contains(principal, StringComparer.Ordinal) ? "workflow approver" : "escalation approver";
+        S.PendingAudit.Add(new AuditRecord(principal, role, $"workflow.{name}", $"app:{AppId}", $"workflow {WorkflowId}: {comment}"));
         Notify(name, now);
         S.Revision++;
         await PersistAsync();

@@ -128,6 +128,11 @@ public sealed class ApprovalWorkflowGrainTests(ClusterFixture fixture)
 
         var listed = Assert.Single(await fixture.Grains.GetGrain<IApprovalInboxGrain>(w.AppId).ListAsync(ApprovalWorkflowState.Approved));
         Assert.Equal(Approver, listed.DecidedBy);
+        var audit = Assert.Single(await AuditAsync(w.AppId));
+        Assert.Equal("workflow.approved", audit.Record.Action);
+        Assert.Equal(Approver, audit.Record.Actor);
+        Assert.Equal("workflow approver", audit.Record.Role);
+        Assert.Equal($"workflow {w.WorkflowId}: Fine, within the limit.", audit.Record.Reason);
     }
 
     private static string BuiltInsWebhookHost(Connectors.ConnectorCall call) => call.Manifest.Connectors!.Single(c => c.Name == call.Connector).Host;
@@ -152,6 +157,7 @@ public sealed class ApprovalWorkflowGrainTests(ClusterFixture fixture)
 
         await NotificationAsync(w.Grain, "rejected", n => n.State == NotificationState.Delivered);
         Assert.Single((await w.Grain.GetAsync())!.Notifications);
+        Assert.Equal("workflow.rejected", Assert.Single(await AuditAsync(w.AppId)).Record.Action);
         Assert.Single(FakeWebhooks.For(w.AppId).Received);
     }
 
@@ -234,6 +240,9 @@ public sealed class ApprovalWorkflowGrainTests(ClusterFixture fixture)
         Assert.Equal(WorkflowDecisionOutcome.Decided, decided.Outcome);
         Assert.Equal(ApprovalWorkflowState.Approved, decided.Workflow!.State);
         Assert.Equal(["started", "escalated", "approved"], decided.Workflow.History.Select(h => h.Event).ToArray());
+        var audit = await AuditAsync(w.AppId);
+        Assert.Equal(["workflow.approved", "workflow.escalated"], audit.Select(e => e.Record.Action).ToArray());
+        Assert.Equal("escalation approver", audit[0].Record.Role);
     }
 
     [Fact]
