@@ -154,6 +154,8 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/traces", "GET /admin/traces/{appId}/{requestId}", "GET /admin/prompts/search",
                      "GET /admin/apps/{appId}/savings",
                      "GET /admin/savings/quality", "POST /admin/savings/quality/{queryType}/evidence",
+                     "GET /admin/apps/{appId}/workflows", "GET /admin/apps/{appId}/workflows/{workflowId}",
+                     "POST /admin/apps/{appId}/workflows/{workflowId}/approve", "POST /admin/apps/{appId}/workflows/{workflowId}/reject",
                  })
         {
             Assert.Contains(expected, seen);
