@@ -1,4 +1,5 @@
 using MicroApps.Orleans.Backends;
+using MicroApps.Orleans.Connectors;
 using MicroApps.Orleans.Cost;
 using MicroApps.Orleans.Embeddings;
 using MicroApps.Orleans.Gateway;
@@ -33,7 +34,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
             Math.Max(0, sp.GetRequiredService<IOptions<GatewayMetricsOptions>>().Value.PerAppSeriesCap)));
         services.TryAddSingleton<Alerts.IAlertSender, Alerts.AlertSender>();
-        services.TryAddSingleton<Connectors.IConnectorGateway, Connectors.ConnectorGateway>();
+        services.AddMicroAppsConnectors(configuration);
         services.AddOptions<Runtime.ApprovalWorkflowOptions>().Bind(configuration.GetSection(Runtime.ApprovalWorkflowOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Runtime.ApprovalWorkflowOptions>, Runtime.ApprovalWorkflowOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runtime.ITemplateRunner, Runtime.ApprovalsBotRunner>());

@@ -156,6 +156,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/savings/quality", "POST /admin/savings/quality/{queryType}/evidence",
                      "GET /admin/apps/{appId}/workflows", "GET /admin/apps/{appId}/workflows/{workflowId}",
                      "POST /admin/apps/{appId}/workflows/{workflowId}/approve", "POST /admin/apps/{appId}/workflows/{workflowId}/reject",
+                     "POST /admin/manifests/validate", "GET /admin/manifests/schema", "GET /admin/apps/{appId}/manifest",
                  })
         {
             Assert.Contains(expected, seen);
