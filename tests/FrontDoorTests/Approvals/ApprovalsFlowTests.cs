@@ -13,7 +13,7 @@ namespace MicroApps.Orleans.FrontDoorTests.Approvals;
 /// Approval flows end to end through the front door: the run drafts the recommendation and starts the workflow, a
 /// named approver decides through the admin API, the requester's real webhook (loopback) is notified, and the app's
 /// callers follow the workflow with the app key. The front door runs on the real clock, so the timeout flow uses
-/// two-second timeouts and waits on the webhook, with a deadline.
+/// two-second timeouts and waits on the webhook, with a deadline. Apps come from the admin API's manifest document.
 /// </summary>
 [Collection(FrontDoorCollection.Name)]
 public sealed class ApprovalsFlowTests(FrontDoorFixture fixture)
@@ -29,38 +29,47 @@ public sealed class ApprovalsFlowTests(FrontDoorFixture fixture)
     private IGrainFactory Grains => fixture.FrontDoor.Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>
-    /// An approvals-bot app (version 1 published) whose approver is approver-carol, notifying <paramref name="hook"/>;
-    /// created on the app grain because the admin API takes templates only once the manifest work lands.
+    /// An approvals-bot app (version 1 published, with a budget and a key) whose approver is approver-carol, notifying
+    /// <paramref name="hook"/> through its webhook connector; created through the admin API's manifest document.
     /// </summary>
     private async Task<App> AppAsync(ApprovalsWebhookReceiver hook, string decisionTimeout = "1d", string? escalateTo = null, string escalationTimeout = "1d")
     {
         var appId = FrontDoorFixture.NewAppId("apv");
-        var parameters = new Dictionary<string, string>
+        var parameters = new Dictionary<string, object>
         {
             ["instructions"] = "Approve travel under 500 EUR with a customer reason; reject anything else.",
-            ["approvers"] = FrontDoorFixture.ApproverName,
+            ["approvers"] = new[] { FrontDoorFixture.ApproverName },
             ["decisionTimeout"] = decisionTimeout,
             ["escalationTimeout"] = escalationTimeout,
             ["notify"] = Notify,
         };
         if (escalateTo is not null)
         {
-            parameters["escalateTo"] = escalateTo;
+            parameters["escalateTo"] = new[] { escalateTo };
         }
 
-        var manifest = new AppManifest(
-            "Travel approvals", FrontDoorFixture.AuthorName, "approvals-tests", Audience.Internal, [], ["standard"], "standard",
-            new AppQuotas(1000, 10_000_000), "", "v1",
-            Connectors: [new ConnectorRef(Notify, "127.0.0.1", [], new CatalogRef(BuiltIns.Webhook, "1.0.0"), new Dictionary<string, string> { ["url"] = hook.Url })],
-            EgressAllowlist: ["127.0.0.1"],
-            Template: new CatalogRef(BuiltIns.ApprovalsBot, "1.0.0"),
-            Parameters: parameters);
-        await Grains.GetGrain<IMicroAppGrain>(appId).CreateAsync(manifest);
-        using (var budget = await fixture.AdminAsync(HttpMethod.Put, $"admin/budgets/app:{appId}", new { limitUsd = 10m, period = "day" }))
+        var (status, created) = await AdminAsync(HttpMethod.Post, "admin/apps", new
         {
-            Assert.True(budget.IsSuccessStatusCode, $"budget: {(int)budget.StatusCode} {await budget.Content.ReadAsStringAsync()}");
-        }
-
+            appId,
+            name = "Travel approvals",
+            owner = FrontDoorFixture.AuthorName,
+            team = "approvals-tests",
+            audience = "internal",
+            dataClasses = Array.Empty<string>(),
+            allowedTiers = new[] { "standard" },
+            defaultTier = "standard",
+            quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
+            budget = new { limitUsd = 10m, period = "day" },
+            initialState = "published",
+            template = "approvals-bot@1.0.0",
+            parameters,
+            connectors = new[]
+            {
+                new { name = Notify, host = "127.0.0.1", dataClasses = Array.Empty<string>(), use = "webhook@1.0.0", settings = new Dictionary<string, string> { ["url"] = hook.Url } },
+            },
+            egressAllowlist = new[] { "127.0.0.1" },
+        });
+        Assert.True(status == HttpStatusCode.Created, $"create app: {(int)status} {created}");
         return new App(appId, await fixture.IssueKeyAsync(appId));
     }
 

@@ -268,6 +268,8 @@ public sealed class ApprovalWorkflowGrainTests(ClusterFixture fixture)
         ClusterFixture.Time.Advance(TimeSpan.FromSeconds(3));
         await Eventually.TrueAsync(async () => (await inbox.ListAsync(null)).Single().State == ApprovalWorkflowState.TimedOut, "the timer to time the workflow out");
 
+        // The notification is sent after the inbox is updated, so it may still be on its way.
+        await Eventually.TrueAsync(() => Task.FromResult(!FakeWebhooks.For(w.AppId).Received.IsEmpty), "the timed_out notification");
         Assert.Single(FakeWebhooks.For(w.AppId).Received, r => r.Call.IdempotencyKey == $"{w.WorkflowId}/timed_out");
     }
 
