@@ -155,6 +155,8 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/traces", "GET /admin/traces/{appId}/{requestId}", "GET /admin/prompts/search",
                      "GET /admin/apps/{appId}/savings",
                      "GET /admin/savings/quality", "POST /admin/savings/quality/{queryType}/evidence",
+                     "GET /admin/apps/{appId}/workflows", "GET /admin/apps/{appId}/workflows/{workflowId}",
+                     "POST /admin/apps/{appId}/workflows/{workflowId}/approve", "POST /admin/apps/{appId}/workflows/{workflowId}/reject",
                      "GET /admin/apps/{appId}/pack", "POST /admin/packs/import", "POST /admin/apps/{appId}/fork",
                      "POST /admin/apps/{appId}/pack/upgrade", "GET /admin/apps/{appId}/lineage",
                      "POST /admin/manifests/validate", "GET /admin/manifests/schema", "GET /admin/apps/{appId}/manifest",
