@@ -151,6 +151,19 @@ public sealed class MicroAppGrain(
         }
 
         S.Lifecycle = lifecycle;
+        if (lifecycle == AppLifecycle.Retired)
+        {
+            // Retiring frees the keys for good, in the same write: a key that outlives its app is a credential nobody owns.
+            var now = time.GetUtcNow();
+            for (var i = 0; i < S.Keys.Count; i++)
+            {
+                if (S.Keys[i].RevokedAt is null)
+                {
+                    S.Keys[i] = S.Keys[i] with { RevokedAt = now };
+                }
+            }
+        }
+
         await SaveAsync();
         if (lifecycle == AppLifecycle.Retired)
         {

@@ -26,7 +26,8 @@ public sealed class CatalogGrain(
             matches = matches.GroupBy(e => (e.Kind, e.Name)).Select(g => g.MaxBy(e => e.Ref.SemVer)!);
         }
 
-        IReadOnlyList<CatalogEntry> result = [.. matches.OrderBy(e => e.Kind).ThenBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Ref.SemVer)];
+        // A list, not a collection expression: the answer crosses a grain call, and Orleans cannot serialize compiler-generated collections.
+        IReadOnlyList<CatalogEntry> result = matches.OrderBy(e => e.Kind).ThenBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Ref.SemVer).ToList();
         return Task.FromResult(result);
     }
 
@@ -47,6 +48,14 @@ public sealed class CatalogGrain(
         {
             throw new ArgumentException($"'{entry.Ref}' is not a catalog reference ({CatalogRef.Format})");
         }
+
+        if (CatalogComponents.Validate(entry) is { Count: > 0 } problems)
+        {
+            throw new ArgumentException(string.Join(" ", problems.Select(p => $"{p.Field}: {p.Message}")), problems[0].Field);
+        }
+
+        // The parameters are the placeholders: derived here so a caller can never publish ones that disagree with the text.
+        entry = entry with { Parameters = CatalogComponents.ParametersOf(entry.Text, entry.Steps) };
 
         if (Find(entry.Kind, entry.Ref) is { } existing)
         {
