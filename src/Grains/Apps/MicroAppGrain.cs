@@ -145,7 +145,8 @@ public sealed class MicroAppGrain(
             throw new InvalidOperationException($"app '{AppId}' is retired; a retired app cannot become {lifecycle.ToString().ToLowerInvariant()} again");
         }
 
-        if (S.Lifecycle == lifecycle)
+        // A repeated retire still revokes keys an app retired before retiring revoked them kept.
+        if (S.Lifecycle == lifecycle && !(lifecycle == AppLifecycle.Retired && S.Keys.Any(k => k.RevokedAt is null)))
         {
             return Info();
         }
