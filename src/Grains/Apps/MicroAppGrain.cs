@@ -644,7 +644,8 @@ public sealed class MicroAppGrain(
             return (null, new Admission(AdmissionOutcome.InvalidKey, "invalid API key", null, null));
         }
 
-        if (key.RevokedAt is not null)
+        // Retiring revokes every key; the caller learns the app is retired rather than that one key was revoked.
+        if (key.RevokedAt is not null && S.Lifecycle != AppLifecycle.Retired)
         {
             return (null, new Admission(AdmissionOutcome.RevokedKey, $"API key {key.KeyId} was revoked", null, null));
         }
