@@ -154,6 +154,9 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/traces", "GET /admin/traces/{appId}/{requestId}", "GET /admin/prompts/search",
                      "GET /admin/apps/{appId}/savings",
                      "GET /admin/savings/quality", "POST /admin/savings/quality/{queryType}/evidence",
+                     "GET /admin/catalog", "GET /admin/catalog/usage", "GET /admin/catalog/retirement", "POST /admin/catalog/prompts",
+                     "POST /admin/catalog/chains", "GET /admin/catalog/{kind}/{name}", "GET /admin/catalog/{kind}/{name}/{version}",
+                     "GET /admin/apps/{appId}/upgrades", "POST /admin/apps/{appId}/upgrades/accept",
                  })
         {
             Assert.Contains(expected, seen);
