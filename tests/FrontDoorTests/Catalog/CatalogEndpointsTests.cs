@@ -8,8 +8,8 @@ namespace MicroApps.Orleans.FrontDoorTests.Catalog;
 
 /// <summary>
 /// The catalog admin API end to end: search, publishing components, safe patches and proposed upgrades, accepting an
-/// upgrade, usage and reuse after real calls, retirement candidates and retiring. Apps built on the catalog are created
-/// through the app grain with their catalog references set (the admin API's manifest fields come with the manifest work).
+/// upgrade, usage and reuse after real calls, retirement candidates and retiring. Most apps built on the catalog are created
+/// through the app grain with their catalog references set; one goes through POST /admin/apps with template and components.
 /// </summary>
 [Collection(FrontDoorCollection.Name)]
 public sealed class CatalogEndpointsTests(FrontDoorFixture fixture)
@@ -321,5 +321,32 @@ public sealed class CatalogEndpointsTests(FrontDoorFixture fixture)
         var snapshot = await ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"admin/budgets/{team}");
         Assert.Equal(40m, snapshot.GetProperty("limitUsd").GetDecimal());
         Assert.True(snapshot.GetProperty("configured").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_app_created_through_the_admin_api_from_a_template_and_a_component_is_offered_the_components_upgrade()
+    {
+        var name = NewName("voice");
+        await ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "admin/catalog/prompts", PromptBody(name, "1.0.0"), FrontDoorFixture.ApproverToken);
+        var appId = FrontDoorFixture.NewAppId("cat-api");
+        await ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "admin/apps", new
+        {
+            appId, name = "Summaries", owner = FrontDoorFixture.AuthorName, team = "catalog-tests", audience = "internal",
+            dataClasses = Array.Empty<string>(), allowedTiers = new[] { "local" }, defaultTier = "local",
+            template = "summarizer@1.0.0", parameters = new { tier = "local" }, components = new[] { $"{name}@1.0.0" },
+        }, FrontDoorFixture.AuthorToken);
+        await ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, "admin/catalog/prompts", PromptBody(name, "2.0.0", "Write formally for {{audience}}."), FrontDoorFixture.ApproverToken);
+
+        var upgrades = await ExpectAsync(HttpStatusCode.OK, HttpMethod.Get, $"admin/apps/{appId}/upgrades");
+
+        Assert.Contains(upgrades.GetProperty("references").EnumerateArray(), r => r.GetProperty("reference").GetString() == "summarizer@1.0.0");
+        var proposal = Assert.Single(upgrades.GetProperty("proposals").EnumerateArray());
+        Assert.Equal($"{name}@2.0.0", proposal.GetProperty("available").GetString());
+        Assert.Contains("major", proposal.GetProperty("reason").GetString());
+
+        var accepted = await ExpectAsync(HttpStatusCode.Created, HttpMethod.Post, $"admin/apps/{appId}/upgrades/accept",
+            new { references = new[] { $"{name}@2.0.0" } }, FrontDoorFixture.AuthorToken);
+        Assert.Equal("summarizer@1.0.0", accepted.GetProperty("manifest").GetProperty("template").GetString());
+        Assert.Equal($"{name}@2.0.0", Assert.Single(accepted.GetProperty("manifest").GetProperty("components").EnumerateArray()).GetString());
     }
 }
