@@ -63,6 +63,8 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddOptions<Apps.LifecycleOptions>().Bind(configuration.GetSection(Apps.LifecycleOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Apps.LifecycleOptions>, Apps.LifecycleOptionsValidator>());
         services.AddCostDashboard(configuration);
+        services.AddOptions<Catalog.RetirementOptions>().Bind(configuration.GetSection(Catalog.RetirementOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Catalog.RetirementOptions>, Catalog.RetirementOptionsValidator>());
 
         services.AddOptions<PolicyOptions>()
             .Bind(configuration.GetSection(PolicyOptions.Section))
