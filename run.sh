@@ -136,6 +136,7 @@ admin POST /admin/apps "$(cat <<JSON
 {"appId": "$DEMO_APP", "name": "Demo summarizer", "owner": "admin", "team": "platform",
  "audience": "internal", "dataClasses": [], "allowedTiers": ["local"], "defaultTier": "local",
  "quotas": {"requestsPerMinute": 60, "tokensPerDay": 200000}, "expectedCallsPerMonth": 10000,
+ "template": "summarizer@1.0.0", "parameters": {"tier": "local", "chunkTokens": 400},
  "tests": [{"name": "keeps-the-point", "model": "local",
             "input": "Summarize: Orleans grains are virtual actors. Each budget is a grain, so spend is checked in one place.",
             "assertions": [{"kind": "contains", "value": "grain"}, {"kind": "max_tokens", "value": "200"}]}],
@@ -180,6 +181,15 @@ cat <<INFO
     curl -s $URL/v1/chat/completions \\
       -H "Authorization: Bearer $DEMO_KEY" -H "Content-Type: application/json" \\
       -d '{"model":"auto","messages":[{"role":"user","content":"Summarize: Orleans grains are virtual actors. Each budget is a grain, so spend is checked in one place."}]}'
+
+    curl -s $URL/apps/$DEMO_APP/run -H "Authorization: Bearer $DEMO_KEY" -H "Content-Type: application/json" \
+      -d '{"input":"Orleans grains are virtual actors. Each budget is a grain, so spend is checked in one place. The catalog offers vetted templates."}'
+                                                                                             # the hosted summarizer template
+
+    export MICROAPPS_URL=$URL MICROAPPS_TOKEN=$ADMIN_TOKEN                                  # then the CLI:
+    ./microapps apps list
+    ./microapps catalog                                                                      # templates and components
+    ./microapps new --template summarizer --app-id my-notes --out my-notes.yaml             # walkthrough: docs/cli.md
 
     curl -s $URL/admin/apps -H "Authorization: Bearer $ADMIN_TOKEN"
     curl -s "$URL/admin/traces?appId=$DEMO_APP" -H "Authorization: Bearer $ADMIN_TOKEN"      # every call's trace

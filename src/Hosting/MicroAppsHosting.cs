@@ -225,7 +225,7 @@ public static class MicroAppsHosting
             // Prometheus is metrics only: with no trace exporter no tracer listens, so the step spans cost nothing.
             otel.WithTracing(tracing =>
             {
-                tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", InstrumentationName)
+                tracing.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", InstrumentationName, Connectors.ConnectorGateway.ActivitySourceName)
                     .AddAspNetCoreInstrumentation(o => o.Filter = http =>
                         !(prometheus.Enabled && http.Request.Path.StartsWithSegments(scrapePath, StringComparison.OrdinalIgnoreCase)));
                 if (exporter == "console")
