@@ -50,7 +50,14 @@ internal sealed class CostCommand(CliEnvironment environment) : ApiCommand<CostS
 
         if (settings.Json)
         {
-            var answer = new JsonObject { ["spend"] = spend.Json?.DeepClone() };
+            var series = spend.Json?.DeepClone();
+            if (settings.App is not null && series is JsonObject filtered)
+            {
+                // Only the app's group: the dashboard groups every app, the command asked for one.
+                filtered["groups"] = new JsonArray([.. groups.Select(g => g?.DeepClone())]);
+            }
+
+            var answer = new JsonObject { ["spend"] = series };
             if (summary is not null)
             {
                 answer["summary"] = summary.Json?.DeepClone();
