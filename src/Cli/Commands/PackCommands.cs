@@ -107,10 +107,12 @@ internal sealed class PackImportCommand(CliEnvironment environment) : ApiCommand
 
     internal static string Lineage(JsonNode? app)
     {
+        // Packs answer {lineage: {canonical: {appId, version}, steps}}; an app view carries {canonicalAppId, canonicalVersion}.
         var lineage = app?["lineage"];
-        return J.Str(lineage, "canonicalAppId") is { Length: > 0 } source
-            ? Markup.Escape($"; canonical source {source} version {J.Int(lineage, "canonicalVersion")}")
-            : "";
+        var canonical = lineage?["canonical"];
+        var source = canonical is null ? J.Str(lineage, "canonicalAppId") : J.Str(canonical, "appId");
+        var version = canonical is null ? J.Int(lineage, "canonicalVersion") : J.Int(canonical, "version");
+        return source.Length > 0 ? Markup.Escape($"; canonical source {source} version {version}") : "";
     }
 }
 
