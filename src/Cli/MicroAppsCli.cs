@@ -37,7 +37,7 @@ public static class MicroAppsCli
 
         try
         {
-            return await app.RunAsync(GlobalOptionsLast(args));
+            return await app.RunAsync(GlobalOptionsLast(DashValues(args)));
         }
         catch (CliException ex)
         {
@@ -166,6 +166,26 @@ public static class MicroAppsCli
         var writer = errors.Profile.Out.Writer;
         writer.WriteLine(OneLine(line));
         writer.Flush();
+    }
+
+    /// <summary><c>--out -</c> as <c>--out=-</c>: Spectre.Console.Cli would read a lone <c>-</c> as a nameless option.</summary>
+    internal static string[] DashValues(string[] args)
+    {
+        var result = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && !args[i].Contains('=', StringComparison.Ordinal) && i + 1 < args.Length && args[i + 1] == "-")
+            {
+                result.Add(args[i] + "=-");
+                i++;
+            }
+            else
+            {
+                result.Add(args[i]);
+            }
+        }
+
+        return [.. result];
     }
 
     private static string OneLine(string text) =>

@@ -8,6 +8,13 @@ internal static class Program
     {
         // Errors go to standard error, so `microapps … --json > file` keeps only the answer.
         var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+        // Piped into a file or another command there is no terminal width: tables get room instead of 80 columns.
+        if (Console.IsOutputRedirected)
+        {
+            AnsiConsole.Console.Profile.Width = 160;
+        }
+
         return MicroAppsCli.RunAsync(args, AnsiConsole.Console, errors, handler: null, Environment.GetEnvironmentVariable);
     }
 }

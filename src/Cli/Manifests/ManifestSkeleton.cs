@@ -57,21 +57,21 @@ internal static class ManifestSkeleton
         yaml.AppendLine("# Fill in every value marked REQUIRED, then: microapps validate <this file>; microapps push <this file>.");
         yaml.AppendLine();
         yaml.AppendLine($"appId: {input.AppId}");
-        yaml.AppendLine($"name: {Quote(input.Name ?? input.AppId)}                # REQUIRED: what people call the app");
+        yaml.AppendLine(Commented($"name: {Quote(input.Name ?? input.AppId)}", "REQUIRED: what people call the app"));
         yaml.AppendLine(input.Owner is { Length: > 0 } owner
             ? $"owner: {Quote(owner)}"
-            : "# owner: you                    # who answers for the app (default: the principal of the token that pushes it)");
-        yaml.AppendLine($"team: {Quote(input.Team ?? "")}{(input.Team is { Length: > 0 } ? "" : "                       # REQUIRED: the team that pays for the app")}");
-        yaml.AppendLine("audience: internal              # internal | external (external apps always need an approver)");
-        yaml.AppendLine("dataClasses: []                 # data the app handles, e.g. [email, phone]");
-        yaml.AppendLine($"allowedTiers: [{tier}]          # model tiers the app may use");
+            : Commented("# owner: you", "who answers for the app (default: the principal of the token that pushes it)"));
+        yaml.AppendLine(input.Team is { Length: > 0 } team ? $"team: {Quote(team)}" : Commented("team: \"\"", "REQUIRED: the team that pays for the app"));
+        yaml.AppendLine(Commented("audience: internal", "internal | external (external apps always need an approver)"));
+        yaml.AppendLine(Commented("dataClasses: []", "data the app handles, e.g. [email, phone]"));
+        yaml.AppendLine(Commented($"allowedTiers: [{tier}]", "model tiers the app may use"));
         yaml.AppendLine($"defaultTier: {tier}");
         yaml.AppendLine("quotas:");
         yaml.AppendLine("  requestsPerMinute: 60");
         yaml.AppendLine("  tokensPerDay: 200000");
-        yaml.AppendLine("budget:                         # the app's own budget; leave out to share one named by budgetId");
+        yaml.AppendLine(Commented("budget:", "the app's own budget; leave it out to share the one named by budgetId"));
         yaml.AppendLine("  limitUsd: 5");
-        yaml.AppendLine("  period: day                   # day | month");
+        yaml.AppendLine(Commented("  period: day", "day | month"));
         yaml.AppendLine();
         yaml.AppendLine($"template: {name}@{version}");
         if (parameters.Count == 0)
@@ -119,7 +119,7 @@ internal static class ManifestSkeleton
         }
         else if (fallback is not null)
         {
-            yaml.AppendLine($"  # {name}: {Value(kind, fallback)}    # default");
+            yaml.AppendLine(Commented($"  # {name}: {Value(kind, fallback)}", "default"));
         }
         else
         {
@@ -159,12 +159,24 @@ internal static class ManifestSkeleton
                 return "[" + string.Join(", ", items.Select(Quote)) + "]";
             case "integer" or "number" or "boolean" when value is not null:
                 return value;
+            case "tier" or "choice" when value is { Length: > 0 }:
+                return Word(value);
             default:
                 return Quote(value ?? "");
         }
     }
 
     private static string Quote(string text) => JsonSerializer.Serialize(text, Quoting);
+
+    /// <summary>A bare word when YAML reads it back as the same string (tier names, choices); else a quoted string.</summary>
+    private static string Word(string text) =>
+        System.Text.RegularExpressions.Regex.IsMatch(text, "^[A-Za-z][A-Za-z0-9_.-]*$")
+        && text.ToLowerInvariant() is not ("true" or "false" or "yes" or "no" or "on" or "off" or "null" or "y" or "n")
+            ? text
+            : Quote(text);
+
+    /// <summary>A line with its comment in the comment column, so the skeleton reads as a form.</summary>
+    private static string Commented(string line, string comment) => $"{line.PadRight(34)} # {comment}";
 
     private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
