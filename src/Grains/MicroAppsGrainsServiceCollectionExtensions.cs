@@ -1,4 +1,5 @@
 using MicroApps.Orleans.Backends;
+using MicroApps.Orleans.Connectors;
 using MicroApps.Orleans.Cost;
 using MicroApps.Orleans.Embeddings;
 using MicroApps.Orleans.Gateway;
@@ -33,7 +34,7 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
             Math.Max(0, sp.GetRequiredService<IOptions<GatewayMetricsOptions>>().Value.PerAppSeriesCap)));
         services.TryAddSingleton<Alerts.IAlertSender, Alerts.AlertSender>();
-        services.TryAddSingleton<Connectors.IConnectorGateway, Connectors.ConnectorGateway>();
+        services.AddMicroAppsConnectors(configuration);
         services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Governance.PromotionGateOptions>, Governance.PromotionGateOptionsValidator>());
         services.AddOptions<Audit.AuditOptions>().Bind(configuration.GetSection(Audit.AuditOptions.Section)).ValidateOnStart();

@@ -154,6 +154,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/traces", "GET /admin/traces/{appId}/{requestId}", "GET /admin/prompts/search",
                      "GET /admin/apps/{appId}/savings",
                      "GET /admin/savings/quality", "POST /admin/savings/quality/{queryType}/evidence",
+                     "POST /admin/manifests/validate", "GET /admin/manifests/schema", "GET /admin/apps/{appId}/manifest",
                  })
         {
             Assert.Contains(expected, seen);

@@ -24,7 +24,12 @@ public sealed record BudgetBody(
 /// <summary>Where a budget's alerts go: <c>{webhookUrl?, emails?}</c>; both omitted or empty means nowhere (alerts are only recorded).</summary>
 public sealed record NotifyBody(string? WebhookUrl = null, IReadOnlyList<string>? Emails = null);
 
-/// <summary>Body of <c>POST /admin/apps</c>.</summary>
+/// <summary>
+/// Body of <c>POST /admin/apps</c>, <c>POST /admin/apps/{appId}/versions</c> and <c>POST /admin/manifests/validate</c>:
+/// the manifest document (JSON or YAML). Its fields are <see cref="AppManifest"/>'s in camelCase plus <c>appId</c>,
+/// <c>budget</c> and <c>initialState</c>, so an AppManifest serialised with the admin JSON options is a valid document.
+/// The JSON Schema docs/schemas/microapp-manifest.schema.json describes it.
+/// </summary>
 public sealed record CreateAppBody(
     string? AppId = null,
     string? Name = null,
@@ -45,7 +50,15 @@ public sealed record CreateAppBody(
     IReadOnlyList<string>? EgressAllowlist = null,
     long? ExpectedCallsPerMonth = null,
     double? PromptSampleShare = null,
-    SavingsBody? Savings = null);
+    SavingsBody? Savings = null,
+    string? Template = null,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Parameters = null,
+    IReadOnlyList<string>? Components = null,
+    LimitsBody? Limits = null,
+    Catalog.AppLineage? Lineage = null);
+
+/// <summary>Per-run limits of the hosted runtime: <c>{maxTokens, maxSteps, maxSeconds}</c>; omitted ones take the template's defaults.</summary>
+public sealed record LimitsBody(int? MaxTokens = null, int? MaxSteps = null, int? MaxSeconds = null);
 
 /// <summary>
 /// An app's savings settings: <c>{routing, qualitySlo, task, sampling: {minShare, maxShare}, nearDuplicate: {enabled, threshold}}</c>;
@@ -68,13 +81,21 @@ public sealed record NearDuplicateBody(bool? Enabled = null, double? Threshold =
 public sealed record PromptPinBody(string? Name = null, int? Version = null);
 
 /// <summary>A prompt regression test: <c>{name, input, model?, assertions:[{kind, value}]}</c>.</summary>
-public sealed record RegressionTestBody(string? Name = null, string? Input = null, string? Model = null, IReadOnlyList<AssertionBody>? Assertions = null);
+public sealed record RegressionTestBody(string? Name = null, [property: System.Text.Json.Serialization.JsonConverter(typeof(ScalarTextJsonConverter))] string? Input = null, string? Model = null, IReadOnlyList<AssertionBody>? Assertions = null);
 
 /// <summary>One regression assertion: <c>kind</c> is contains, not_contains, regex, json_schema, max_tokens or max_cost_usd.</summary>
-public sealed record AssertionBody(string? Kind = null, string? Value = null);
+public sealed record AssertionBody(string? Kind = null, [property: System.Text.Json.Serialization.JsonConverter(typeof(ScalarTextJsonConverter))] string? Value = null);
 
-/// <summary>A connector the app uses: <c>{name, host, dataClasses}</c>.</summary>
-public sealed record ConnectorBody(string? Name = null, string? Host = null, IReadOnlyList<string>? DataClasses = null);
+/// <summary>
+/// A connector the app uses: <c>{name, host, dataClasses, use?, settings?}</c>; <c>use</c> names the catalog connector
+/// (<c>http-json@1.0.0</c>) and <c>settings</c> fill in its parameters.
+/// </summary>
+public sealed record ConnectorBody(
+    string? Name = null,
+    string? Host = null,
+    IReadOnlyList<string>? DataClasses = null,
+    string? Use = null,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? Settings = null);
 
 /// <summary>Body of <c>POST /admin/apps/{appId}/keys</c>.</summary>
 public sealed record IssueKeyBody(string? Label = null);
@@ -122,7 +143,12 @@ public sealed record AppView(
     IReadOnlyList<string>? EgressAllowlist = null,
     long ExpectedCallsPerMonth = 0,
     double PromptSampleShare = 0,
-    Savings.SavingsSettings? Savings = null)
+    Savings.SavingsSettings? Savings = null,
+    Catalog.CatalogRef? Template = null,
+    IReadOnlyDictionary<string, string>? Parameters = null,
+    IReadOnlyList<Catalog.CatalogRef>? Components = null,
+    Catalog.RunLimits? Limits = null,
+    Catalog.AppLineage? Lineage = null)
 {
     /// <summary>The version whose manifest the view shows: the published one, else the newest.</summary>
     private static AppVersionInfo? Shown(AppInfo app) =>
@@ -158,7 +184,12 @@ public sealed record AppView(
         app.Manifest.EgressAllowlist ?? [],
         app.Manifest.ExpectedCallsPerMonth,
         app.Manifest.PromptSampleShare,
-        app.Manifest.Savings);
+        app.Manifest.Savings,
+        app.Manifest.Template,
+        app.Manifest.Parameters ?? new Dictionary<string, string>(),
+        app.Manifest.Components ?? [],
+        app.Manifest.Limits,
+        app.Manifest.Lineage);
 }
 
 /// <summary>One version in full: its manifest, gates, approval and history.</summary>

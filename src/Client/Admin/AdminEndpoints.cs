@@ -25,8 +25,8 @@ public static partial class AdminEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         admin.MapPost("/apps", CreateAppAsync)
-            .WithName("CreateApp").AllowRoles(AdminRole.Author, AdminRole.Admin).WithSummary("Creates an app and, when given, configures its budget.")
-            .Accepts<CreateAppBody>("application/json")
+            .WithName("CreateApp").AllowRoles(AdminRole.Author, AdminRole.Admin).WithSummary("Creates an app from its manifest (JSON or YAML) and, when given, configures its budget.")
+            .Accepts<CreateAppBody>("application/json", [.. ManifestYaml.ContentTypes])
             .Produces<AppView>(StatusCodes.Status201Created)
             .Produces<AppView>(StatusCodes.Status200OK)
             .ProducesValidationProblem()
@@ -69,63 +69,27 @@ public static partial class AdminEndpoints
         admin.MapTraceEndpoints();
         admin.MapSamplingEndpoints();
         admin.MapSavingsEndpoints();
+        admin.MapManifestEndpoints();
 
         return endpoints;
     }
 
     internal static async Task<IResult> CreateAppAsync(HttpContext context, IGrainFactory grains, ClusterCalls cluster)
     {
-        var read = await AdminJson.ReadAsync<CreateAppBody>(context);
+        var read = await ManifestDocument.ReadAsync(context);
         if (read.Error is not null)
         {
             return read.Error;
         }
 
-        var body = read.Value!;
         var principal = context.AdminPrincipal();
-        var errors = new Errors();
-        if (!ApiKeys.IsValidAppId(body.AppId))
+        var checkedBody = await CheckCreateAsync(read.Value!, context, grains, cluster);
+        if (checkedBody.Error is not null)
         {
-            errors.Add("appId", "Must be 3–40 characters of lower-case letters, digits and '-', not starting or ending with '-'.");
+            return checkedBody.Error;
         }
 
-        var publish = false;
-        switch (body.InitialState?.Trim().ToLowerInvariant())
-        {
-            case null or "draft":
-                break;
-            case "published":
-                publish = true;
-                break;
-            default:
-                errors.Add("initialState", "Must be 'draft' (the default) or 'published' (admins only).");
-                break;
-        }
-
-        var manifest = BuildManifest(body, basis: null, principal, errors);
-        BudgetSettings? budget = null;
-        if (body.Budget is not null)
-        {
-            budget = ValidateBudget(body.Budget, "budget.", errors);
-        }
-
-        if (errors.Any)
-        {
-            return errors.ToResult();
-        }
-
-        var appId = body.AppId!;
-
-        // The grain applies the same rules; checking here names the field instead of failing the grain call.
-        foreach (var (field, message) in AppManifestRules.Validate(appId, manifest))
-        {
-            errors.Add(field, message);
-        }
-
-        if (errors.Any)
-        {
-            return errors.ToResult();
-        }
+        var (appId, manifest, budget, publish) = (checkedBody.AppId, checkedBody.Manifest!, checkedBody.Budget, checkedBody.Publish);
 
         if (!principal.MayActOnApp(manifest!.Owner))
         {
@@ -207,6 +171,64 @@ public static partial class AdminEndpoints
         return TypedResults.Created($"/admin/apps/{appId}", view);
     }
 
+    /// <summary>What a create body describes, checked exactly as create checks it (also for POST /admin/manifests/validate).</summary>
+    internal sealed record CheckedCreate(string AppId, AppManifest? Manifest, BudgetSettings? Budget, bool Publish, IResult? Error);
+
+    /// <summary>
+    /// Checks a create body: its fields, the manifest's rules (<see cref="AppManifestRules"/>) and its catalog references
+    /// and caps (<see cref="ManifestValidation"/>). Nothing is changed; ownership and roles are the caller's to check.
+    /// </summary>
+    internal static async Task<CheckedCreate> CheckCreateAsync(CreateAppBody body, HttpContext context, IGrainFactory grains, ClusterCalls cluster)
+    {
+        var principal = context.AdminPrincipal();
+        var errors = new Errors();
+
+        if (!ApiKeys.IsValidAppId(body.AppId))
+        {
+            errors.Add("appId", "Must be 3–40 characters of lower-case letters, digits and '-', not starting or ending with '-'.");
+        }
+
+        var publish = false;
+        switch (body.InitialState?.Trim().ToLowerInvariant())
+        {
+            case null or "draft":
+                break;
+            case "published":
+                publish = true;
+                break;
+            default:
+                errors.Add("initialState", "Must be 'draft' (the default) or 'published' (admins only).");
+                break;
+        }
+
+        var manifest = BuildManifest(body, basis: null, principal, errors);
+        BudgetSettings? budget = null;
+        if (body.Budget is not null)
+        {
+            budget = ValidateBudget(body.Budget, "budget.", errors);
+        }
+
+        if (errors.Any)
+        {
+            return new(body.AppId ?? "", null, null, publish, errors.ToResult());
+        }
+
+        var appId = body.AppId!;
+
+        // The grain applies the same rules; checking here names the field instead of failing the grain call.
+        foreach (var (field, message) in AppManifestRules.Validate(appId, manifest))
+        {
+            errors.Add(field, message);
+        }
+
+        if (!errors.Any)
+        {
+            await ManifestValidation.CheckAsync(manifest!, context, grains, cluster, errors);
+        }
+
+        return errors.Any ? new(appId, null, null, publish, errors.ToResult()) : new(appId, manifest, budget, publish, null);
+    }
+
     /// <summary>
     /// The manifest a create or new-version body describes; fields the body omits come from <paramref name="basis"/>
     /// (the app's current manifest for a new version) or the defaults. Errors name the body's fields.
@@ -253,7 +275,12 @@ public static partial class AdminEndpoints
         var tests = body.Tests is null ? basis?.Tests ?? [] : [.. body.Tests.Select((t, i) => Test(t, i, errors))];
         var connectors = body.Connectors is null
             ? basis?.Connectors ?? []
-            : [.. body.Connectors.Select((c, i) => new ConnectorRef(c?.Name?.Trim() ?? "", c?.Host?.Trim() ?? "", CleanList(c?.DataClasses, $"connectors[{i}].dataClasses", errors)))];
+            : [.. body.Connectors.Select((c, i) => new ConnectorRef(
+                c?.Name?.Trim() ?? "",
+                c?.Host?.Trim() ?? "",
+                CleanList(c?.DataClasses, $"connectors[{i}].dataClasses", errors),
+                CatalogRefOf(c?.Use, $"connectors[{i}].use", errors),
+                ManifestDocument.ValuesOf(c?.Settings, $"connectors[{i}].settings", errors)))];
         var egress = body.EgressAllowlist is null ? basis?.EgressAllowlist ?? [] : [.. body.EgressAllowlist.Select(e => e?.Trim() ?? "")];
         var expected = body.ExpectedCallsPerMonth ?? basis?.ExpectedCallsPerMonth ?? 0;
         var sampleShare = body.PromptSampleShare ?? basis?.PromptSampleShare ?? 0;
@@ -264,6 +291,19 @@ public static partial class AdminEndpoints
 
         var savings = body.Savings is null ? basis?.Savings : SavingsOf(body.Savings, errors);
 
+        var template = body.Template is null ? basis?.Template : CatalogRefOf(body.Template, "template", errors);
+        var parameters = body.Parameters is null ? basis?.Parameters : ManifestDocument.ValuesOf(body.Parameters, "parameters", errors);
+        var components = body.Components is null ? basis?.Components : [.. body.Components.Select((c, i) => CatalogRefOf(c, $"components[{i}]", errors)!)];
+        var limits = body.Limits is null ? basis?.Limits : LimitsOf(body.Limits, template);
+
+        // Lineage records where an app came from; only the platform writes it (pack import, fork, pack upgrade). A document
+        // may carry the current one back (an exported manifest does), but not a different one.
+        var lineage = basis?.Lineage;
+        if (body.Lineage is not null && !SameLineage(body.Lineage, lineage))
+        {
+            errors.Add("lineage", "Set by the platform when an app is imported from a pack or forked; leave it out (or keep the app's current lineage).");
+        }
+
         if (errors.Any)
         {
             return null;
@@ -271,8 +311,35 @@ public static partial class AdminEndpoints
 
         return new AppManifest(
             name!.Trim(), owner!.Trim(), team!.Trim(), audience, dataClasses, allowedTiers, defaultTier, quotas!, budgetId, promptVersion,
-            prompts, tests, connectors, egress, expected, sampleShare, savings);
+            prompts, tests, connectors, egress, expected, sampleShare, savings, template, parameters, components, lineage, limits);
     }
+
+    /// <summary>A <c>name@version</c> reference, or null (and an error naming <paramref name="field"/>) when it is not one.</summary>
+    private static Catalog.CatalogRef? CatalogRefOf(string? text, string field, Errors errors)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!Catalog.CatalogRef.TryParse(text, out var reference))
+        {
+            errors.Add(field, $"'{text}' is not a catalog reference ({Catalog.CatalogRef.Format}).");
+        }
+
+        return reference;
+    }
+
+    /// <summary>Limits the body gives; the ones it leaves out are the template's defaults.</summary>
+    private static Catalog.RunLimits LimitsOf(LimitsBody body, Catalog.CatalogRef? template)
+    {
+        var defaults = Catalog.BuiltInCatalog.DefaultLimits(template?.Name ?? "");
+        return new Catalog.RunLimits(body.MaxTokens ?? defaults.MaxTokens, body.MaxSteps ?? defaults.MaxSteps, body.MaxSeconds ?? defaults.MaxSeconds);
+    }
+
+    private static bool SameLineage(Catalog.AppLineage a, Catalog.AppLineage? b) =>
+        b is not null && a.CanonicalAppId == b.CanonicalAppId && a.CanonicalVersion == b.CanonicalVersion
+        && (a.Steps ?? []).SequenceEqual(b.Steps ?? []);
 
     private static Savings.SavingsSettings SavingsOf(SavingsBody body, Errors errors)
     {

@@ -14,8 +14,8 @@ internal static class LifecycleEndpoints
     {
         admin.MapPost("/apps/{appId}/versions", AddVersionAsync)
             .WithName("AddAppVersion").AllowRoles(AdminRole.Author, AdminRole.Admin)
-            .WithSummary("Adds a draft version; fields the body omits are taken from the app's current manifest.")
-            .Accepts<CreateAppBody>("application/json")
+            .WithSummary("Adds a draft version; fields the body omits are taken from the app's current manifest. JSON or YAML.")
+            .Accepts<CreateAppBody>("application/json", [.. ManifestYaml.ContentTypes])
             .Produces<VersionView>(StatusCodes.Status201Created).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
@@ -75,7 +75,7 @@ internal static class LifecycleEndpoints
 
         var principal = context.AdminPrincipal();
 
-        var read = await AdminJson.ReadAsync<CreateAppBody>(context, allowEmpty: true);
+        var read = await ManifestDocument.ReadAsync(context, allowEmpty: true);
         if (read.Error is not null)
         {
             return read.Error;
@@ -99,6 +99,11 @@ internal static class LifecycleEndpoints
             foreach (var (field, message) in AppManifestRules.Validate(appId, manifest))
             {
                 errors.Add(field, message);
+            }
+
+            if (!errors.Any)
+            {
+                await ManifestValidation.CheckAsync(manifest, context, grains, cluster, errors);
             }
         }
 

@@ -223,6 +223,111 @@ public static partial class AppManifestRules
         {
             errors[field] = message;
         }
+
+        foreach (var (field, message) in CatalogFieldErrors(manifest))
+        {
+            errors[field] = message;
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+    private static partial Regex ParameterNamePattern();
+
+    /// <summary>
+    /// Structural rules of the catalog fields (template, parameters, components, limits, connector use and settings) that
+    /// need no catalog: parameters only with a template, names well-formed, no component twice, limits positive, settings
+    /// only with a catalog connector. Whether the references exist and the values fit their specs is checked against the catalog.
+    /// </summary>
+    public static IEnumerable<(string Field, string Message)> CatalogFieldErrors(AppManifest manifest)
+    {
+        var parameters = manifest.Parameters ?? new Dictionary<string, string>();
+        if (manifest.Template is null && parameters.Count > 0)
+        {
+            yield return ("parameters", "parameters fill in a template's parameters; name the template too (template: summarizer@1.0.0)");
+        }
+
+        foreach (var (field, message) in MapErrors(parameters, "parameters"))
+        {
+            yield return (field, message);
+        }
+
+        var components = manifest.Components ?? [];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < components.Count; i++)
+        {
+            if (components[i] is null)
+            {
+                yield return ($"components[{i}]", $"a component is a catalog reference ({Catalog.CatalogRef.Format})");
+            }
+            else if (!seen.Add(components[i].Name))
+            {
+                yield return ($"components[{i}]", $"component '{components[i].Name}' is listed more than once");
+            }
+        }
+
+        if (manifest.Limits is { } limits)
+        {
+            if (limits.MaxTokens <= 0)
+            {
+                yield return ("limits.maxTokens", "limits.maxTokens must be a positive number of tokens per run");
+            }
+
+            if (limits.MaxSteps <= 0)
+            {
+                yield return ("limits.maxSteps", "limits.maxSteps must be a positive number of steps per run");
+            }
+
+            if (limits.MaxSeconds <= 0)
+            {
+                yield return ("limits.maxSeconds", "limits.maxSeconds must be a positive number of seconds per run");
+            }
+        }
+
+        var connectors = manifest.Connectors ?? [];
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < connectors.Count; i++)
+        {
+            var connector = connectors[i];
+            if (connector is null)
+            {
+                continue;
+            }
+
+            if (connector.Use is not null && !string.IsNullOrWhiteSpace(connector.Name) && !names.Add(connector.Name))
+            {
+                yield return ($"connectors[{i}].name", $"connector name '{connector.Name}' is used more than once; runs and parameters refer to connectors by name");
+            }
+
+            var settings = connector.Settings ?? new Dictionary<string, string>();
+            if (connector.Use is null && settings.Count > 0)
+            {
+                yield return ($"connectors[{i}].settings", "settings fill in a catalog connector's parameters; name it in use (use: http-json@1.0.0)");
+            }
+
+            foreach (var (field, message) in MapErrors(settings, $"connectors[{i}].settings"))
+            {
+                yield return (field, message);
+            }
+        }
+    }
+
+    private static IEnumerable<(string Field, string Message)> MapErrors(IReadOnlyDictionary<string, string> values, string prefix)
+    {
+        foreach (var (name, value) in values)
+        {
+            if (!ParameterNamePattern().IsMatch(name ?? ""))
+            {
+                yield return ($"{prefix}.{name}", "a name must start with a letter and hold only letters, digits and '_' (at most 64)");
+            }
+            else if (value is null)
+            {
+                yield return ($"{prefix}.{name}", "a value is required");
+            }
+            else if (value.Length > 20_000)
+            {
+                yield return ($"{prefix}.{name}", "at most 20000 characters");
+            }
+        }
     }
 
     /// <summary>What is wrong with an app's savings settings, as (field path, message) pairs; none for null.</summary>
