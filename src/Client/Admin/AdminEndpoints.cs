@@ -69,6 +69,7 @@ public static partial class AdminEndpoints
         admin.MapTraceEndpoints();
         admin.MapSamplingEndpoints();
         admin.MapSavingsEndpoints();
+        admin.MapPackEndpoints();
         admin.MapManifestEndpoints();
 
         return endpoints;
