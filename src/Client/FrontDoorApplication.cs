@@ -80,6 +80,7 @@ public static class FrontDoorApplication
         // The Prometheus scrape endpoint, when Telemetry:Prometheus:Enabled (docs/telemetry-otel.md).
         app.MapMicroAppsTelemetry();
         app.MapOpenAIEndpoints();
+        Runtime.RuntimeEndpoints.MapRuntimeEndpoints(app);
         app.MapAdminEndpoints();
         if (configureOrleans is null)
         {

@@ -35,6 +35,10 @@ public static class MicroAppsGrainsServiceCollectionExtensions
             Math.Max(0, sp.GetRequiredService<IOptions<GatewayMetricsOptions>>().Value.PerAppSeriesCap)));
         services.TryAddSingleton<Alerts.IAlertSender, Alerts.AlertSender>();
         services.AddMicroAppsConnectors(configuration);
+        services.AddOptions<Runtime.RuntimeOptions>().Bind(configuration.GetSection(Runtime.RuntimeOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Runtime.RuntimeOptions>, Runtime.RuntimeOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runtime.ITemplateRunner, Runtime.SummarizerRunner>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runtime.ITemplateRunner, Runtime.ChatAssistantRunner>());
         services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Governance.PromotionGateOptions>, Governance.PromotionGateOptionsValidator>());
         services.AddOptions<Audit.AuditOptions>().Bind(configuration.GetSection(Audit.AuditOptions.Section)).ValidateOnStart();

@@ -34,6 +34,8 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
     private long embeddingRequestsReceived;
     private readonly System.Collections.Concurrent.ConcurrentQueue<int> embeddingBatchSizes = new();
     private volatile bool hang;
+    private volatile bool recordChatBodies;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> recordedChatBodies = new();
 
     private FakeOpenAIServer(WebApplication app, FakeOpenAIOptions options)
     {
@@ -82,6 +84,16 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         set => hang = value;
     }
 
+    /// <summary>When true, the JSON body of every chat completion request is kept, in arrival order (see <see cref="RecordedChatBodies"/>).</summary>
+    public bool RecordChatBodies
+    {
+        get => recordChatBodies;
+        set => recordChatBodies = value;
+    }
+
+    /// <summary>Bodies of the chat completion requests received while <see cref="RecordChatBodies"/> was on, so tests can see what was sent upstream.</summary>
+    public IReadOnlyList<string> RecordedChatBodies => recordedChatBodies.ToArray();
+
     public static async Task<FakeOpenAIServer> StartAsync(FakeOpenAIOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new FakeOpenAIOptions();
@@ -110,6 +122,7 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         Interlocked.Exchange(ref failuresServed, 0);
         Interlocked.Exchange(ref embeddingRequestsReceived, 0);
         embeddingBatchSizes.Clear();
+        recordedChatBodies.Clear();
     }
 
     /// <summary>
@@ -231,6 +244,10 @@ public sealed class FakeOpenAIServer : IAsyncDisposable
         {
             using var document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
             call = ChatCall.Read(document.RootElement, options.DefaultMaxWords);
+            if (recordChatBodies)
+            {
+                recordedChatBodies.Enqueue(document.RootElement.GetRawText());
+            }
         }
         catch (JsonException)
         {

@@ -102,7 +102,7 @@ internal static class ManifestDocument
         catch (JsonException ex)
         {
             var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.StartsWith("$.", StringComparison.Ordinal) ? ex.Path[2..] : ex.Path.TrimStart('$');
-            return new(null, AdminJson.Invalid(field, $"'{field}' has the wrong type" + (ex.InnerException is null && ex.Message.Contains("catalog reference", StringComparison.Ordinal) ? $": {ex.Message}" : ".")));
+            return new(null, AdminJson.Invalid(field, $"'{field}' has the wrong type (see GET /admin/manifests/schema)."));
         }
     }
 

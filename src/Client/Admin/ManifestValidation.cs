@@ -1,14 +1,14 @@
 using MicroApps.Orleans.Apps;
 using MicroApps.Orleans.Catalog;
 using MicroApps.Orleans.Client.Infrastructure;
-using MicroApps.Orleans.Governance;
+using MicroApps.Orleans.Connectors;
 
 namespace MicroApps.Orleans.Client.Admin;
 
 /// <summary>
 /// The checks of a manifest that need the catalog or the platform's configuration: the template exists and its
-/// parameters fit it, components are shared prompts or chains, connectors with <c>use</c> name a catalog connector whose
-/// settings fit it and whose URLs stay on the connector's host inside the egress allowlist, and limits stay within the
+/// parameters fit it, components are shared prompts or chains, connectors pass <see cref="ConnectorRules"/> (a catalog
+/// connector whose settings fit it, URLs on the connector's host, the host inside the egress allowlist), and limits stay within the
 /// runtime's caps (<c>Runtime:MaxTokensPerRun</c>, <c>Runtime:MaxStepsPerRun</c>, <c>Runtime:MaxSecondsPerRun</c>).
 /// </summary>
 internal static class ManifestValidation
@@ -56,47 +56,11 @@ internal static class ManifestValidation
             }
         }
 
-        var allowlist = new EgressAllowlist(manifest.EgressAllowlist ?? []);
-        var connectors = manifest.Connectors ?? [];
-        for (var i = 0; i < connectors.Count; i++)
+        // Connectors with use: the connectors' own rules (catalog connector, settings, URL host, egress allowlist).
+        if ((manifest.Connectors ?? []).Any(c => c?.Use is not null || c?.Settings is { Count: > 0 }))
         {
-            if (connectors[i] is not { Use: { } use } connector)
-            {
-                continue;
-            }
-
-            var entry = await catalog.GetAsync(CatalogKind.Connector, use);
-            if (entry is null)
-            {
-                errors.Add($"connectors[{i}].use", await NotFoundAsync(catalog, CatalogKind.Connector, use, "connector"));
-                continue;
-            }
-
-            var prefix = $"connectors[{i}].settings";
-            Add(errors, TemplateParameters.Validate(entry.Parameters, connector.Settings, manifest.AllowedTiers, prefix));
-            if (!string.IsNullOrWhiteSpace(connector.Host) && !allowlist.Allows(connector.Host))
-            {
-                errors.Add($"connectors[{i}].host", $"'{connector.Host}' is not on the app's egressAllowlist ({Listed(manifest.EgressAllowlist)}); add it there, or the connector can reach nothing.");
-            }
-
-            // A URL setting is where the connector actually goes: it must be the declared host, so that the host the
-            // allowlist and the data_access gate judge is the host that is reached.
-            foreach (var spec in entry.Parameters.Where(p => p.Kind == ParameterKind.Url))
-            {
-                if (connector.Settings?.GetValueOrDefault(spec.Name) is not { } url || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
-                {
-                    continue;
-                }
-
-                if (!string.Equals(uri.IdnHost.TrimEnd('.'), connector.Host.TrimEnd('.'), StringComparison.OrdinalIgnoreCase))
-                {
-                    errors.Add($"{prefix}.{spec.Name}", $"Its host '{uri.Host}' is not the connector's host '{connector.Host}'.");
-                }
-                else if (!allowlist.Allows(uri))
-                {
-                    errors.Add($"{prefix}.{spec.Name}", $"Its host '{uri.Host}' is not on the app's egressAllowlist ({Listed(manifest.EgressAllowlist)}).");
-                }
-            }
+            var connectorEntries = await catalog.SearchAsync(new CatalogQuery(Kind: CatalogKind.Connector, AllVersions: true));
+            Add(errors, ConnectorRules.Validate(manifest, connectorEntries));
         }
 
         if (manifest.Limits is { } limits)

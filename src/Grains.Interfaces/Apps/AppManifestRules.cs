@@ -235,8 +235,7 @@ public static partial class AppManifestRules
 
     /// <summary>
     /// Structural rules of the catalog fields (template, parameters, components, limits, connector use and settings) that
-    /// need no catalog: parameters only with a template, names well-formed, no component twice, limits positive, settings
-    /// only with a catalog connector. Whether the references exist and the values fit their specs is checked against the catalog.
+    /// need no catalog: parameters only with a template, names well-formed, no component twice, limits positive. Whether the references exist and the values fit their specs is checked against the catalog.
     /// </summary>
     public static IEnumerable<(string Field, string Message)> CatalogFieldErrors(AppManifest manifest)
     {
@@ -283,30 +282,16 @@ public static partial class AppManifestRules
             }
         }
 
+        // Whether settings have a connector to apply to, and connector names, are the connectors' rules (ConnectorRules).
         var connectors = manifest.Connectors ?? [];
-        var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < connectors.Count; i++)
         {
-            var connector = connectors[i];
-            if (connector is null)
+            if (connectors[i]?.Settings is { } settings)
             {
-                continue;
-            }
-
-            if (connector.Use is not null && !string.IsNullOrWhiteSpace(connector.Name) && !names.Add(connector.Name))
-            {
-                yield return ($"connectors[{i}].name", $"connector name '{connector.Name}' is used more than once; runs and parameters refer to connectors by name");
-            }
-
-            var settings = connector.Settings ?? new Dictionary<string, string>();
-            if (connector.Use is null && settings.Count > 0)
-            {
-                yield return ($"connectors[{i}].settings", "settings fill in a catalog connector's parameters; name it in use (use: http-json@1.0.0)");
-            }
-
-            foreach (var (field, message) in MapErrors(settings, $"connectors[{i}].settings"))
-            {
-                yield return (field, message);
+                foreach (var (field, message) in MapErrors(settings, $"connectors[{i}].settings"))
+                {
+                    yield return (field, message);
+                }
             }
         }
     }

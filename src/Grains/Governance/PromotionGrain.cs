@@ -110,12 +110,12 @@ public sealed class PromotionGrain(
             var report = await RegressionTestRunner.RunAsync(
                 manifest.Tests,
                 texts,
-                async (test, messages) =>
+                RegressionTestRunner.ThroughTemplate(GrainFactory, AppId, manifest, key.ApiKey, version, submission, time) ?? (async (test, messages) =>
                 {
                     var model = string.IsNullOrWhiteSpace(test.Model) ? ModelCatalogOptions.AutoModel : test.Model.Trim();
                     var request = new GovernedChatRequest(key.ApiKey, RegressionTestRunner.RequestId(version, test.Name, submission), model, messages, ChatParameters.None);
                     return WithEstimatedUsage(await gateway.CompleteAsync(request), messages);
-                },
+                }),
                 options.Value.RegressionTestParallelism);
             await RecordQualityEvidenceAsync(version, manifest, texts, report);
             return (RegressionTestRunner.ToGate(report, time.GetUtcNow()), report);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MicroApps.Orleans.Apps;
 using MicroApps.Orleans.Gateway;
+using MicroApps.Orleans.Runtime;
 
 namespace MicroApps.Orleans.Governance;
 
@@ -37,6 +38,60 @@ public static class RegressionTestRunner
         }
 
         return $"gate-{version}-{safe}-{submission}";
+    }
+
+    /// <summary>
+    /// For an app with a template, the gate must test what its users get: each test input is run through the template
+    /// (<see cref="IAppRuntimeGrain"/>, under the gate key, so the version under test is what runs) and the run's output,
+    /// usage and cost are judged. Null for an app without a template, whose tests stay chat calls.
+    /// </summary>
+    public static Func<RegressionTestCase, IReadOnlyList<ChatTurn>, Task<GovernedChatResult>>? ThroughTemplate(
+        IGrainFactory grains, string appId, AppManifest manifest, string gateKey, int version, int submission, TimeProvider time)
+    {
+        if (manifest.Template is null)
+        {
+            return null;
+        }
+
+        var runtime = grains.GetGrain<IAppRuntimeGrain>(0);
+        return async (test, _) =>
+        {
+            var runId = RunId(RequestId(version, test.Name, submission));
+            return AsChatResult(await runtime.RunAsync(appId, new AppRunRequest(gateKey, runId, test.Input)), time.GetUtcNow());
+        };
+    }
+
+    /// <summary>A gate request id as a run id (at most <see cref="RunSetup.MaxRunIdLength"/> characters; a longer one keeps a hash of the rest).</summary>
+    public static string RunId(string requestId)
+    {
+        if (requestId.Length <= RunSetup.MaxRunIdLength)
+        {
+            return requestId;
+        }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestId)))[..12];
+        return $"{requestId[..(RunSetup.MaxRunIdLength - 13)]}~{hash}";
+    }
+
+    /// <summary>A run's result as the governed-call result the assertions are checked on.</summary>
+    public static GovernedChatResult AsChatResult(AppRunResult run, DateTimeOffset at)
+    {
+        if (!run.IsSuccess)
+        {
+            var outcome = run.Outcome switch
+            {
+                RunOutcome.Unauthorized => GovernedOutcome.Unauthorized,
+                RunOutcome.Forbidden or RunOutcome.ConnectorRefused => GovernedOutcome.Forbidden,
+                RunOutcome.QuotaExceeded => GovernedOutcome.QuotaExceeded,
+                RunOutcome.BudgetExceeded => GovernedOutcome.BudgetExceeded,
+                RunOutcome.BackendFailed or RunOutcome.ConnectorFailed => GovernedOutcome.BackendFailed,
+                _ => GovernedOutcome.InvalidRequest,
+            };
+            return GovernedChatResult.Failure(outcome, run.RunId, run.ErrorCode ?? "run_failed", $"the run failed: {run.ErrorMessage}", run.ErrorParam, run.RetryAfter);
+        }
+
+        var model = run.Steps.LastOrDefault(s => s.Kind == "model" && s.Model.Length > 0)?.Model ?? "";
+        return new GovernedChatResult(GovernedOutcome.Completed, run.RunId, null, null, null, null, model, "", run.Output, "stop", run.Usage, run.CostUsd, at);
     }
 
     /// <summary>The conversation a test sends: the prompts as system messages, then the test input.</summary>

@@ -59,6 +59,12 @@ public interface IRunContext
     int TokensUsed { get; }
 
     /// <summary>
+    /// The app's shared prompt components (system messages, placeholders filled) that <see cref="CallModelAsync"/>
+    /// puts before the messages of every model call; runners count them when they plan a run's tokens.
+    /// </summary>
+    IReadOnlyList<ChatTurn> SharedPrompts => [];
+
+    /// <summary>
     /// A governed model call named <paramref name="step"/> (unique within the run), on <paramref name="tier"/> (default:
     /// the template's <c>tier</c> parameter), answering in at most <paramref name="maxOutputTokens"/> tokens.
     /// </summary>
