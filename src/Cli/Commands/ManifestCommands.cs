@@ -56,7 +56,8 @@ internal sealed class NewCommand(CliEnvironment environment) : ApiCommand<NewSet
             ? $"admin/catalog/template/{Esc(template)}"
             : $"admin/catalog/template/{Esc(template[..at])}/{Esc(template[(at + 1)..])}";
         var response = await client.SendAsync(HttpMethod.Get, path, cancellationToken: cancellationToken);
-        if (response.Status == HttpStatusCode.NotFound && response.Json is not null)
+        // The catalog's own 404 names what is missing; a front door without the catalog endpoint answers a bare 404.
+        if (response.Status == HttpStatusCode.NotFound && J.Str(response.Json, "detail").Length > 0)
         {
             throw CliException.Refused($"the catalog has no template '{template}' (see `microapps catalog --kind template`)");
         }

@@ -143,7 +143,7 @@ internal sealed class FrontDoorClient : IDisposable
             return [message];
         }
 
-        if (json?["title"] is JsonValue title && Text(title) is { Length: > 0 } t)
+        if (json?["title"] is JsonValue title && Text(title) is { Length: > 0 } t && response.Status != HttpStatusCode.NotFound)
         {
             return [t];
         }
