@@ -82,6 +82,7 @@ public static class FrontDoorApplication
         app.MapOpenAIEndpoints();
         Runtime.RuntimeEndpoints.MapRuntimeEndpoints(app);
         app.MapAdminEndpoints();
+        Runtime.AppWorkflowEndpoints.MapAppWorkflowEndpoints(app);
         if (configureOrleans is null)
         {
             // AddMicroAppsSilo and AddMicroAppsClient add the dashboard's services; test wiring does not.

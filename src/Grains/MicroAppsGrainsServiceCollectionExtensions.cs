@@ -39,6 +39,9 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Runtime.RuntimeOptions>, Runtime.RuntimeOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runtime.ITemplateRunner, Runtime.SummarizerRunner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Runtime.ITemplateRunner, Runtime.ChatAssistantRunner>());
+        services.AddOptions<Runtime.ApprovalWorkflowOptions>().Bind(configuration.GetSection(Runtime.ApprovalWorkflowOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Runtime.ApprovalWorkflowOptions>, Runtime.ApprovalWorkflowOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Runtime.ITemplateRunner, Runtime.ApprovalsBotRunner>());
         services.AddOptions<Governance.PromotionGateOptions>().Bind(configuration.GetSection(Governance.PromotionGateOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Governance.PromotionGateOptions>, Governance.PromotionGateOptionsValidator>());
         services.AddOptions<Audit.AuditOptions>().Bind(configuration.GetSection(Audit.AuditOptions.Section)).ValidateOnStart();
@@ -60,6 +63,8 @@ public static class MicroAppsGrainsServiceCollectionExtensions
         services.AddOptions<Apps.LifecycleOptions>().Bind(configuration.GetSection(Apps.LifecycleOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Apps.LifecycleOptions>, Apps.LifecycleOptionsValidator>());
         services.AddCostDashboard(configuration);
+        services.AddOptions<Catalog.RetirementOptions>().Bind(configuration.GetSection(Catalog.RetirementOptions.Section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Catalog.RetirementOptions>, Catalog.RetirementOptionsValidator>());
 
         services.AddOptions<PolicyOptions>()
             .Bind(configuration.GetSection(PolicyOptions.Section))

@@ -187,12 +187,14 @@ public sealed class CostEndpointsTests(FrontDoorFixture fixture)
     }
 
     [Fact]
-    public async Task Kpis_report_reuse_rate_as_null_with_a_reason_and_define_each_figure()
+    public async Task Kpis_report_the_reuse_rate_and_define_each_figure()
     {
+        // An app exists, so the reuse rate has a value (tests/FrontDoorTests/Catalog checks the figures).
+        await fixture.CreateAppWithKeyAsync(FrontDoorFixture.NewAppId("kpi"));
         var kpis = await GetJsonAsync("admin/kpis", FrontDoorFixture.AuthorToken);
 
-        Assert.Equal(JsonValueKind.Null, kpis.GetProperty("reuseRate").GetProperty("value").ValueKind);
-        Assert.StartsWith("no catalog yet", kpis.GetProperty("reuseRate").GetProperty("reason").GetString());
+        Assert.InRange(kpis.GetProperty("reuseRate").GetProperty("value").GetDouble(), 0d, 1d);
+        Assert.Contains("catalog", kpis.GetProperty("reuseRate").GetProperty("definition").GetString());
         Assert.Contains("draft", kpis.GetProperty("meanTimeToPublish").GetProperty("definition").GetString());
         Assert.Contains("app-days", kpis.GetProperty("incidents").GetProperty("definition").GetString());
         Assert.Equal(JsonValueKind.Array, kpis.GetProperty("costPer1KRequestsByTier").ValueKind);

@@ -69,6 +69,8 @@ public static partial class AdminEndpoints
         admin.MapTraceEndpoints();
         admin.MapSamplingEndpoints();
         admin.MapSavingsEndpoints();
+        admin.MapWorkflowEndpoints();
+        admin.MapCatalogEndpoints();
         admin.MapPackEndpoints();
         admin.MapManifestEndpoints();
 

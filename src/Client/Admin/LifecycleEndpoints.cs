@@ -8,6 +8,16 @@ namespace MicroApps.Orleans.Client.Admin;
 /// Every rule lives in the app grain; refused transitions come back as 409 problem details naming the state and
 /// what it could move to. Submission, the approvals queue and approve/reject are mapped by the promotion endpoints.
 /// </summary>
+/// <summary>What retiring an app freed: the keys it revoked and its budget.</summary>
+public sealed record RetirementFreedView(IReadOnlyList<string> KeysRevoked, BudgetReleaseView Budget);
+
+/// <summary>What happened to the retired app's budget: closed (its own, now at a limit of 0) or left as it is, and why.</summary>
+/// <param name="BudgetId">The budget the app was charged to.</param>
+/// <param name="Closed">True when this retire closed it.</param>
+/// <param name="FreedLimitUsd">The limit per period it no longer allocates.</param>
+/// <param name="Detail">What was done, in words.</param>
+public sealed record BudgetReleaseView(string BudgetId, bool Closed, decimal FreedLimitUsd, string Detail);
+
 internal static class LifecycleEndpoints
 {
     public static void MapLifecycleEndpoints(this RouteGroupBuilder admin)
@@ -61,7 +71,7 @@ internal static class LifecycleEndpoints
 
         admin.MapPost("/apps/{appId}/retire", RetireAsync)
             .WithName("RetireApp").AllowRoles(AdminRole.Admin)
-            .WithSummary("Retires the app for good: every key is refused.")
+            .WithSummary("Retires the app for good and frees what it held: every key is revoked, and its own budget (app:{appId}, not a shared one) is closed at a limit of 0. The answer is the app with 'freed' saying what was freed.")
             .Produces<AppView>().ProducesProblem(StatusCodes.Status404NotFound);
     }
 
@@ -320,14 +330,60 @@ internal static class LifecycleEndpoints
             return error;
         }
 
-        if (info!.Lifecycle == AppLifecycle.Retired)
+        // Repeatable: a repeat frees whatever an earlier retire left (keys or a budget retired before retiring freed them).
+        var wasRetired = info!.Lifecycle == AppLifecycle.Retired;
+        var retired = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetLifecycleAsync(AppLifecycle.Retired)), context.RequestAborted);
+        var revoked = info.Keys.Where(k => k.RevokedAt is null).Select(k => k.KeyId)
+            .Where(id => retired.Keys.Any(k => k.KeyId == id && k.RevokedAt is not null))
+            .ToArray();
+        var budget = await ReleaseBudgetAsync(appId, retired, grains, cluster, context.RequestAborted);
+        if (!wasRetired || revoked.Length > 0 || budget.Closed)
         {
-            return TypedResults.Ok(await AdminEndpoints.WithBudgetAsync(grains, cluster, info, context.RequestAborted));
+            await context.AuditAsync(grains, wasRetired ? "app.retirement.freed" : "app.retired", $"app:{appId}",
+                $"{(wasRetired ? "already retired" : "retired: every key is refused from now on")}; "
+                + $"{revoked.Length} key(s) revoked{(revoked.Length > 0 ? $" ({string.Join(", ", revoked)})" : "")}; {budget.Detail}");
         }
 
-        var retired = await cluster.RunAsync(_ => new ValueTask<AppInfo>(app!.SetLifecycleAsync(AppLifecycle.Retired)), context.RequestAborted);
-        await context.AuditAsync(grains, "app.retired", $"app:{appId}", "retired: every key is refused from now on");
-        return TypedResults.Ok(await AdminEndpoints.WithBudgetAsync(grains, cluster, retired, context.RequestAborted));
+        var view = await AdminEndpoints.WithBudgetAsync(grains, cluster, retired, context.RequestAborted);
+        var json = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+
+        // The app view as every app endpoint answers it, plus what retiring freed.
+        var answer = System.Text.Json.JsonSerializer.SerializeToNode(view, json)!.AsObject();
+        answer["freed"] = System.Text.Json.JsonSerializer.SerializeToNode(new RetirementFreedView(revoked, budget), json);
+        return TypedResults.Ok(answer);
+    }
+
+    /// <summary>
+    /// Closes the app's own budget (<c>app:{appId}</c>) unless another app that is not retired is charged to it; a shared
+    /// (team) budget is never touched.
+    /// </summary>
+    private static async Task<BudgetReleaseView> ReleaseBudgetAsync(string appId, AppInfo app, IGrainFactory grains, ClusterCalls cluster, CancellationToken cancellationToken)
+    {
+        var budgetId = app.EffectiveBudgetId;
+        var own = $"app:{appId}";
+        var budget = grains.GetGrain<Budgets.IBudgetGrain>(budgetId);
+        if (!string.Equals(budgetId, own, StringComparison.Ordinal))
+        {
+            return new BudgetReleaseView(budgetId, false, 0m, $"budget '{budgetId}' is shared (not the app's own '{own}'): left as it is");
+        }
+
+        var ids = await cluster.RunAsync(_ => new ValueTask<IReadOnlyList<string>>(grains.GetGrain<IAppRegistryGrain>(0).ListAsync()), cancellationToken);
+        var others = await Task.WhenAll(ids.Where(id => id != appId).Select(id => cluster.RunAsync(_ => new ValueTask<AppInfo?>(grains.GetGrain<IMicroAppGrain>(id).GetAsync()), cancellationToken).AsTask()));
+        var sharers = others.Where(o => o is not null && o.Lifecycle != AppLifecycle.Retired && o.EffectiveBudgetId == budgetId).Select(o => o!.AppId).ToList();
+        if (sharers.Count > 0)
+        {
+            return new BudgetReleaseView(budgetId, false, 0m, $"budget '{budgetId}' is also charged by {string.Join(", ", sharers)}: left as it is");
+        }
+
+        var before = await cluster.RunAsync(_ => new ValueTask<Budgets.BudgetSnapshot>(budget.GetAsync()), cancellationToken);
+        if (before.ClosedAt is not null)
+        {
+            return new BudgetReleaseView(budgetId, false, 0m, $"budget '{budgetId}' was already closed");
+        }
+
+        var after = await cluster.RunAsync(_ => new ValueTask<Budgets.BudgetSnapshot>(budget.CloseAsync($"app '{appId}' retired")), cancellationToken);
+        return new BudgetReleaseView(budgetId, true, before.Configured ? before.LimitUsd : 0m,
+            $"budget '{budgetId}' closed: limit ${before.LimitUsd:0.######} → $0, nothing more can be reserved (spent ${after.SpentUsd:0.######} this period is kept)");
     }
 
     /// <summary>Suspend and resume: a retired app stays retired, so both are refused with 409.</summary>

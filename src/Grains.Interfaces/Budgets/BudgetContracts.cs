@@ -92,6 +92,9 @@ public sealed record BudgetSnapshot(
     [Id(16)] public DateTimeOffset? AcknowledgedAt { get; init; }
 
     [Id(17)] public string? AcknowledgedBy { get; init; }
+
+    /// <summary>When the budget was closed (<see cref="IBudgetGrain.CloseAsync"/>); null while it is open.</summary>
+    [Id(18)] public DateTimeOffset? ClosedAt { get; init; }
 }
 
 public enum ReservationOutcome
@@ -174,6 +177,14 @@ public interface IBudgetGrain : IGrainWithStringKey
     /// there is nothing to acknowledge.
     /// </summary>
     Task<BudgetAcknowledgement> AcknowledgeAsync(string actor);
+
+    /// <summary>
+    /// Closes the budget because what it paid for is gone (its app was retired): the limit becomes 0 and the budget is no
+    /// longer configured, so nothing more is reserved and it no longer counts as allocated. Reservations already open may
+    /// still settle, so acknowledged spend is never lost. Repeating it changes nothing; a later <see cref="ConfigureAsync"/>
+    /// opens the budget again.
+    /// </summary>
+    Task<BudgetSnapshot> CloseAsync(string reason);
 
     /// <summary>This budget's alerts, newest first, with their delivery status per channel.</summary>
     Task<IReadOnlyList<BudgetAlertView>> GetAlertsAsync();

@@ -366,11 +366,29 @@ public sealed record IncidentRate(
     [property: Id(3)] IReadOnlyList<CostIncident> Items,
     [property: Id(4)] string Definition);
 
-/// <summary>Share of apps built on shared templates and components; null with a reason until the catalog exists.</summary>
+/// <summary>
+/// The reuse rate: <see cref="Value"/> is the share of non-retired apps built on a shared template or component (any
+/// catalog reference: template, prompt, chain, or a connector's <c>use</c>); <see cref="CallsShare"/> is the share of
+/// those apps' calls among all non-retired apps' calls in the range. Null values come with a <see cref="Reason"/>.
+/// </summary>
+/// <param name="Value">Apps share, rounded to 6 places; null when there are no apps.</param>
+/// <param name="Reason">Why a value is null; null otherwise.</param>
+/// <param name="CallsShare">Calls share, rounded to 6 places; null when there were no calls in the range.</param>
+/// <param name="Apps">Non-retired apps.</param>
+/// <param name="AppsOnCatalog">Of those, apps referencing the catalog.</param>
+/// <param name="Calls">Traced calls of the non-retired apps in the range.</param>
+/// <param name="CallsOnCatalog">Of those, calls of apps referencing the catalog.</param>
+/// <param name="Definition">The definition, in words.</param>
 [GenerateSerializer, Immutable, Alias("microapps.ReuseRate")]
 public sealed record ReuseRate(
     [property: Id(0)] double? Value,
-    [property: Id(1)] string? Reason);
+    [property: Id(1)] string? Reason,
+    [property: Id(2)] double? CallsShare = null,
+    [property: Id(3)] int Apps = 0,
+    [property: Id(4)] int AppsOnCatalog = 0,
+    [property: Id(5)] long Calls = 0,
+    [property: Id(6)] long CallsOnCatalog = 0,
+    [property: Id(7)] string? Definition = null);
 
 /// <summary>The platform KPIs over a range.</summary>
 [GenerateSerializer, Immutable, Alias("microapps.KpiReport")]

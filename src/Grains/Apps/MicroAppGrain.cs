@@ -145,12 +145,26 @@ public sealed class MicroAppGrain(
             throw new InvalidOperationException($"app '{AppId}' is retired; a retired app cannot become {lifecycle.ToString().ToLowerInvariant()} again");
         }
 
-        if (S.Lifecycle == lifecycle)
+        // A repeated retire still revokes keys an app retired before retiring revoked them kept.
+        if (S.Lifecycle == lifecycle && !(lifecycle == AppLifecycle.Retired && S.Keys.Any(k => k.RevokedAt is null)))
         {
             return Info();
         }
 
         S.Lifecycle = lifecycle;
+        if (lifecycle == AppLifecycle.Retired)
+        {
+            // Retiring frees the keys for good, in the same write: a key that outlives its app is a credential nobody owns.
+            var now = time.GetUtcNow();
+            for (var i = 0; i < S.Keys.Count; i++)
+            {
+                if (S.Keys[i].RevokedAt is null)
+                {
+                    S.Keys[i] = S.Keys[i] with { RevokedAt = now };
+                }
+            }
+        }
+
         await SaveAsync();
         if (lifecycle == AppLifecycle.Retired)
         {
@@ -630,7 +644,8 @@ public sealed class MicroAppGrain(
             return (null, new Admission(AdmissionOutcome.InvalidKey, "invalid API key", null, null));
         }
 
-        if (key.RevokedAt is not null)
+        // Retiring revokes every key; the caller learns the app is retired rather than that one key was revoked.
+        if (key.RevokedAt is not null && S.Lifecycle != AppLifecycle.Retired)
         {
             return (null, new Admission(AdmissionOutcome.RevokedKey, $"API key {key.KeyId} was revoked", null, null));
         }

@@ -116,6 +116,7 @@ public sealed class BudgetGrain(
         }
 
         S.Configured = true;
+        S.ClosedAt = null;
         S.Period = settings.Period;
         if (settings.Thresholds is not null)
         {
@@ -138,6 +139,26 @@ public sealed class BudgetGrain(
         Commit.MarkChanged();
         await Commit.PersistAsync();
         AfterDurable(raised);
+        return Snapshot();
+    }
+
+    public async Task<BudgetSnapshot> CloseAsync(string reason)
+    {
+        RollForward(time.GetUtcNow());
+        if (S.ClosedAt is not null)
+        {
+            await Commit.PersistAsync();
+            return Snapshot();
+        }
+
+        S.ClosedAt = time.GetUtcNow();
+        S.Configured = false;
+        S.LimitUsd = 0m;
+        S.PendingLimitUsd = null;
+        Commit.MarkChanged();
+        await Commit.PersistAsync();
+        metrics.Remove(this.GetPrimaryKeyString());
+        logger.LogInformation("Budget {BudgetId} closed: {Reason}", this.GetPrimaryKeyString(), reason);
         return Snapshot();
     }
 
@@ -411,6 +432,7 @@ public sealed class BudgetGrain(
         RaisedThresholds = [.. S.RaisedThresholds],
         AcknowledgedAt = S.AcknowledgedAt,
         AcknowledgedBy = S.AcknowledgedBy,
+        ClosedAt = S.ClosedAt,
     };
 
     private string PeriodName => S.Period.ToString().ToLowerInvariant();

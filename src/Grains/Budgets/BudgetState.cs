@@ -47,6 +47,9 @@ public sealed class BudgetState
     /// recorded with the settle that raised them and handed off after it is durable, again after a failure or a restart.
     /// </summary>
     [Id(17)] public List<AlertHandOff> HandOffs { get; set; } = [];
+
+    /// <summary>When the budget was closed (its app retired); cleared when it is configured again.</summary>
+    [Id(18)] public DateTimeOffset? ClosedAt { get; set; }
 }
 
 /// <summary>An alert waiting to be handed to the outbox, with the targets it goes to.</summary>

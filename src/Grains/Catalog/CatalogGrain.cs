@@ -26,7 +26,8 @@ public sealed class CatalogGrain(
             matches = matches.GroupBy(e => (e.Kind, e.Name)).Select(g => g.MaxBy(e => e.Ref.SemVer)!);
         }
 
-        IReadOnlyList<CatalogEntry> result = [.. matches.OrderBy(e => e.Kind).ThenBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Ref.SemVer)];
+        // A list, not a collection expression: the answer crosses a grain call, and Orleans cannot serialize compiler-generated collections.
+        IReadOnlyList<CatalogEntry> result = matches.OrderBy(e => e.Kind).ThenBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Ref.SemVer).ToList();
         return Task.FromResult(result);
     }
 
@@ -48,6 +49,14 @@ public sealed class CatalogGrain(
             throw new ArgumentException($"'{entry.Ref}' is not a catalog reference ({CatalogRef.Format})");
         }
 
+        if (CatalogComponents.Validate(entry) is { Count: > 0 } problems)
+        {
+            throw new ArgumentException(string.Join(" ", problems.Select(p => $"{p.Field}: {p.Message}")), problems[0].Field);
+        }
+
+        // The parameters are the placeholders: derived here so a caller can never publish ones that disagree with the text.
+        entry = entry with { Parameters = CatalogComponents.ParametersOf(entry.Text, entry.Steps) };
+
         if (Find(entry.Kind, entry.Ref) is { } existing)
         {
             if (SameBody(existing, entry))
@@ -68,68 +77,12 @@ public sealed class CatalogGrain(
         return entry;
     }
 
-    public Task<IReadOnlyList<UpgradeProposal>> UpgradesAsync(IReadOnlyList<CatalogUse> references)
-    {
-        var proposals = new List<UpgradeProposal>();
-        foreach (var use in references.Distinct())
-        {
-            var resolved = Resolve(use.Kind, use.Reference);
-            if (resolved is null)
-            {
-                continue;
-            }
+    public Task<IReadOnlyList<UpgradeProposal>> UpgradesAsync(IReadOnlyList<CatalogUse> references) =>
+        Task.FromResult(CatalogResolution.Upgrades(Entries.ToList(), references));
 
-            if (resolved.Version != use.Reference.Version)
-            {
-                proposals.Add(new UpgradeProposal(use.Kind, use.Reference, resolved.Ref, Automatic: true,
-                    $"every patch from {use.Reference.Version} to {resolved.Version} is marked safe: runs use {resolved.Ref} already"));
-            }
+    private CatalogEntry? Find(CatalogKind kind, CatalogRef reference) => CatalogResolution.Find(Entries, kind, reference);
 
-            var newest = Versions(use.Kind, use.Reference.Name).Last();
-            if (newest.Ref.SemVer.CompareTo(resolved.Ref.SemVer) > 0)
-            {
-                proposals.Add(new UpgradeProposal(use.Kind, use.Reference, newest.Ref, Automatic: false, UpgradeReason(resolved, newest)));
-            }
-        }
-
-        return Task.FromResult<IReadOnlyList<UpgradeProposal>>(proposals);
-    }
-
-    private static string UpgradeReason(CatalogEntry from, CatalogEntry to) =>
-        from.Ref.SemVer.Major != to.Ref.SemVer.Major ? $"{to.Ref} is a new major version: it may change behaviour; the owner decides"
-        : from.Ref.SemVer.Minor != to.Ref.SemVer.Minor ? $"{to.Ref} is a new minor version; the owner decides"
-        : $"{to.Ref} is a patch not marked safe; the owner decides";
-
-    private CatalogEntry? Find(CatalogKind kind, CatalogRef reference) =>
-        Entries.FirstOrDefault(e => e.Kind == kind && e.Name == reference.Name && e.Version == reference.Version);
-
-    private List<CatalogEntry> Versions(CatalogKind kind, string name) =>
-        [.. Entries.Where(e => e.Kind == kind && e.Name == name).OrderBy(e => e.Ref.SemVer)];
-
-    /// <summary>The pinned version moved along the safe patches of its major.minor, stopping before the first unsafe one.</summary>
-    private CatalogEntry? Resolve(CatalogKind kind, CatalogRef reference)
-    {
-        var pinned = Find(kind, reference);
-        if (pinned is null)
-        {
-            return null;
-        }
-
-        var (major, minor, _) = pinned.Ref.SemVer;
-        var current = pinned;
-        foreach (var later in Versions(kind, reference.Name).Where(e => e.Ref.SemVer.CompareTo(pinned.Ref.SemVer) > 0))
-        {
-            var (laterMajor, laterMinor, _) = later.Ref.SemVer;
-            if (laterMajor != major || laterMinor != minor || !later.SafeUpgrade)
-            {
-                break;
-            }
-
-            current = later;
-        }
-
-        return current;
-    }
+    private CatalogEntry? Resolve(CatalogKind kind, CatalogRef reference) => CatalogResolution.Resolve(Entries.ToList(), kind, reference);
 
     private static bool Matches(CatalogEntry e, string text) =>
         e.Name.Contains(text, StringComparison.OrdinalIgnoreCase)

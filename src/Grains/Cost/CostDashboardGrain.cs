@@ -37,6 +37,11 @@ public sealed class CostDashboardGrain(
         + "of the app's calls in that hour (Telemetry:Cost). App-days are distinct (app, UTC day) pairs with at least one "
         + "trace event in the range. Rate = 1,000 × incidents ÷ app-days.";
 
+    public const string ReuseDefinition =
+        "value: share of non-retired apps whose manifest (the published version's, else the newest) references the catalog: "
+        + "a template, a component (shared prompt or chain) or a connector's 'use'. callsShare: share of the non-retired apps' "
+        + "traced calls in the range made by those apps.";
+
     private const int FanOut = 64;
 
     public async Task<SpendSeries> GetSpendAsync(DateTimeOffset from, DateTimeOffset to, CostGranularity granularity, CostDimension groupBy)
@@ -114,7 +119,7 @@ public sealed class CostDashboardGrain(
     {
         Check(from, to, CostGranularity.Day);
         var (start, end) = CostRanges.Align(from, to);
-        var slicesTask = SliceAsync(start, end, [CostDimension.Tier], byHour: false);
+        var slicesTask = SliceAsync(start, end, [CostDimension.Tier, CostDimension.App], byHour: false);
         var appsTask = AppsAsync();
         var slices = await slicesTask;
         var apps = await appsTask;
@@ -124,9 +129,25 @@ public sealed class CostDashboardGrain(
         var rate = new IncidentRate(
             incidents.Count, appDays, appDays == 0 ? null : Math.Round(1000d * incidents.Count / appDays, 4), incidents, IncidentDefinition);
 
-        return new KpiReport(
-            start, end, MeanTimeToPublish(apps, start, end), ByTier(slices), rate,
-            new ReuseRate(null, "no catalog yet: apps are not built from shared templates or components, so there is nothing to measure reuse against"));
+        return new KpiReport(start, end, MeanTimeToPublish(apps, start, end), ByTier(slices), rate, Reuse(apps, slices));
+    }
+
+    /// <summary>The reuse rate of the non-retired apps, with their calls in the range (see <see cref="Catalog.CatalogUsage"/>).</summary>
+    private static ReuseRate Reuse(IEnumerable<AppInfo> apps, IEnumerable<CostSlice> slices)
+    {
+        var spend = Sums(slices, CostDimension.App)
+            .Where(s => s.Key.Length > 0)
+            .ToDictionary(s => s.Key, s => new Catalog.AppSpend(s.Value.Requests, s.Value.CostUsd), StringComparer.Ordinal);
+        var figures = Catalog.CatalogUsage.Reuse(apps, spend);
+        return new ReuseRate(
+            figures.AppsShare,
+            figures.AppsShare is null ? "no apps yet: there is nothing to measure reuse against" : null,
+            figures.CallsShare,
+            figures.Apps,
+            figures.AppsOnCatalog,
+            figures.Calls,
+            figures.CallsOnCatalog,
+            ReuseDefinition);
     }
 
     /// <summary>Projection: spend so far ÷ elapsed share of the period (exact decimal arithmetic on ticks).</summary>
