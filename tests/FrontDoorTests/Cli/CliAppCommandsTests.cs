@@ -217,9 +217,19 @@ public sealed class CliAppCommandsTests(FrontDoorFixture fixture) : NoUnhandledF
         var cost = trace.GetProperty("costActualUsd").GetDecimal();
         Assert.True(cost > 0, trace.ToString());
 
-        var json = await cli.AdminAsync("cost", "--app", appId, "--days", "1", "--json");
-        Assert.True(json.ExitCode == 0, json.ToString());
-        var group = Assert.Single(json.Json().GetProperty("spend").GetProperty("groups").EnumerateArray());
+        // The dashboard keeps the current hour's live roll-up for Telemetry:Cost:LiveCacheFor (5 s): poll until the call shows.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonElement[] groups;
+        do
+        {
+            var json = await cli.AdminAsync("cost", "--app", appId, "--days", "1", "--json");
+            Assert.True(json.ExitCode == 0, json.ToString());
+            groups = [.. json.Json().GetProperty("spend").GetProperty("groups").EnumerateArray()];
+            Assert.True(groups.Length > 0 || DateTime.UtcNow < deadline, $"the call did not show in `cost --app` within 30 s: {json}");
+        }
+        while (groups.Length == 0);
+
+        var group = Assert.Single(groups);
         Assert.Equal(appId, group.GetProperty("key").GetString());
         Assert.Equal(1, group.GetProperty("total").GetProperty("requests").GetInt64());
         Assert.Equal(cost, group.GetProperty("total").GetProperty("costUsd").GetDecimal());

@@ -10,9 +10,6 @@ namespace MicroApps.Orleans.FrontDoorTests.Cli;
 [Collection(FrontDoorCollection.Name)]
 public sealed class CliCatalogTests(FrontDoorFixture fixture) : NoUnhandledFailuresTests(fixture), IDisposable
 {
-    // Unskip when the catalog helper's endpoints are on main: without them every `new` and `catalog` is refused, and a
-    // test of an unknown template would pass for the wrong reason.
-    private const string NeedsCatalogEndpoints = "needs GET /admin/catalog and GET /admin/catalog/template/{name} (catalog helper), not on main yet";
 
     private readonly CliHarness cli = new(fixture);
 
@@ -28,7 +25,7 @@ public sealed class CliCatalogTests(FrontDoorFixture fixture) : NoUnhandledFailu
         return file;
     }
 
-    [Fact(Skip = NeedsCatalogEndpoints)]
+    [Fact]
     public async Task New_writes_a_summarizer_manifest_that_validate_accepts_once_the_team_is_filled_in()
     {
         var appId = FrontDoorFixture.NewAppId("cli");
@@ -49,7 +46,7 @@ public sealed class CliCatalogTests(FrontDoorFixture fixture) : NoUnhandledFailu
         Assert.Equal("valid", valid.Output.Trim());
     }
 
-    [Fact(Skip = NeedsCatalogEndpoints)]
+    [Fact]
     public async Task New_marks_the_required_parameters_of_a_template_and_validate_names_them()
     {
         var appId = FrontDoorFixture.NewAppId("cli");
@@ -67,7 +64,7 @@ public sealed class CliCatalogTests(FrontDoorFixture fixture) : NoUnhandledFailu
         Assert.DoesNotContain(lines, l => l.StartsWith("team", StringComparison.Ordinal));
     }
 
-    [Fact(Skip = NeedsCatalogEndpoints)]
+    [Fact]
     public async Task New_with_out_dash_prints_the_skeleton_instead_of_writing_a_file()
     {
         var result = await AuthorAsync("new", "--template", "chat-assistant", "--app-id", "help-desk", "--team", "support", "--out", "-");
@@ -80,7 +77,7 @@ public sealed class CliCatalogTests(FrontDoorFixture fixture) : NoUnhandledFailu
         Assert.False(File.Exists("help-desk.yaml"));
     }
 
-    [Fact(Skip = NeedsCatalogEndpoints)]
+    [Fact]
     public async Task New_with_an_unknown_template_is_one_error_line()
     {
         var result = await AuthorAsync("new", "--template", "no-such-template", "--app-id", "whatever-app", "--out", cli.PathOf("x.yaml"));
@@ -90,7 +87,7 @@ public sealed class CliCatalogTests(FrontDoorFixture fixture) : NoUnhandledFailu
         Assert.False(File.Exists(cli.PathOf("x.yaml")));
     }
 
-    [Fact(Skip = NeedsCatalogEndpoints)]
+    [Fact]
     public async Task Catalog_lists_the_templates_and_search_narrows_them()
     {
         var all = await cli.RunAsync(FrontDoorFixture.ViewerToken, "catalog", "--kind", "template");
