@@ -440,23 +440,14 @@ internal static class CatalogEndpoints
         }
 
         var principal = context.AdminPrincipal();
-        AppVersionInfo added;
-        try
+        var (added, refused) = await LifecycleEndpoints.AddDraftVersionAsync(appId, app!, manifest, principal.Name, null);
+        if (refused is not null)
         {
-            // Not retried: a retry after a lost reply would add a second version.
-            added = await app!.AddVersionAsync(manifest, principal.Name);
-        }
-        catch (InvalidOperationException ex)
-        {
-            return TypedResults.Problem(title: "Version refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
-        }
-        catch (ArgumentException ex)
-        {
-            return AdminJson.Invalid(ex.ParamName ?? "manifest", ex.Message);
+            return refused;
         }
 
         await context.AuditAsync(grains, "app.upgrades.accepted", $"app:{appId}",
-            $"version {added.Version} (draft, from version {newest.Version}): {string.Join(", ", chosen.Select(u => $"{u.From} → {u.To}"))}");
+            $"version {added!.Version} (draft, from version {newest.Version}): {string.Join(", ", chosen.Select(u => $"{u.From} → {u.To}"))}");
         return TypedResults.Created(
             $"/admin/apps/{appId}/versions/{added.Version}",
             new AcceptedUpgradesView(appId, added.Version, added.State, newest.Version, chosen, added.Manifest));

@@ -127,8 +127,7 @@ internal static class LifecycleEndpoints
             return AdminAccess.NotOwner(principal, appId, manifest.Owner);
         }
 
-        // Not retried: a retry after a lost reply would add a second version.
-        var result = await RefusalsAsync(appId, () => app!.AddVersionAsync(manifest, principal.Name));
+        var result = await AddDraftVersionAsync(appId, app!, manifest, principal.Name);
         if (result.Error is not null)
         {
             return result.Error;
@@ -393,7 +392,15 @@ internal static class LifecycleEndpoints
         statusCode: StatusCodes.Status409Conflict);
 
     /// <summary>Runs a grain command, turning its refusals into problem details: 409 refused transition, 404 unknown version, 400 bad argument.</summary>
-    private static async Task<(T? Value, IResult? Error)> RefusalsAsync<T>(string appId, Func<Task<T>> command)
+    /// <summary>
+    /// Adds a draft version written by <paramref name="author"/>; a refusal comes back as problem details, an invalid
+    /// manifest naming <paramref name="field"/> (else the argument's name). Not retried: a retry after a lost reply
+    /// would add a second version.
+    /// </summary>
+    internal static Task<(AppVersionInfo? Value, IResult? Error)> AddDraftVersionAsync(string appId, IMicroAppGrain app, AppManifest manifest, string author, string? field = null) =>
+        RefusalsAsync(appId, () => app.AddVersionAsync(manifest, author), field);
+
+    private static async Task<(T? Value, IResult? Error)> RefusalsAsync<T>(string appId, Func<Task<T>> command, string? field = null)
         where T : class
     {
         try
@@ -410,7 +417,7 @@ internal static class LifecycleEndpoints
         }
         catch (ArgumentException ex)
         {
-            return (null, AdminJson.Invalid(ex.ParamName ?? "body", ex.Message));
+            return (null, AdminJson.Invalid(field ?? ex.ParamName ?? "body", ex.Message));
         }
     }
 

@@ -234,23 +234,14 @@ internal static class PackEndpoints
         }
 
         manifest = published!.Manifest;
-        AppVersionInfo added;
-        try
+        var (added, refused) = await LifecycleEndpoints.AddDraftVersionAsync(appId, app!, manifest, principal.Name, "pack.manifest");
+        if (refused is not null)
         {
-            // Not retried: a retry after a lost reply would add a second version.
-            added = await app!.AddVersionAsync(manifest, principal.Name);
-        }
-        catch (InvalidOperationException ex)
-        {
-            return TypedResults.Problem(title: "Version refused", detail: ex.Message, statusCode: StatusCodes.Status409Conflict);
-        }
-        catch (ArgumentException ex)
-        {
-            return AdminJson.Invalid("pack.manifest", ex.Message);
+            return refused;
         }
 
         await context.AuditAsync(grains, "app.pack.upgraded", $"app:{appId}",
-            $"version {added.Version} draft from pack {pack.Source.AppId}@{pack.Source.Version} ({pack.Source.Digest}); {decision.Message}");
+            $"version {added!.Version} draft from pack {pack.Source.AppId}@{pack.Source.Version} ({pack.Source.Digest}); {decision.Message}");
         return TypedResults.Created($"/admin/apps/{appId}/versions/{added.Version}", Result(appId, added, pack, published));
     }
 
