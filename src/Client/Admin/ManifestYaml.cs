@@ -51,14 +51,14 @@ public static partial class ManifestYaml
         }
         catch (YamlException ex)
         {
-            return new(null, Line(ex.Start), Column(ex.Start), "YAML syntax error: " + InnerMessage(ex));
+            return new(null, YamlMarks.Line(ex.Start), YamlMarks.Column(ex.Start), "YAML syntax error: " + YamlMarks.Message(ex));
         }
         catch (InvalidOperationException)
         {
             // YamlDotNet's scanner fails this way on some malformed input (an unclosed flow sequence); the last event
             // it produced is the best position there is.
             var at = parser.Current?.End;
-            return new(null, at is { } m ? Line(m) : 1, at is { } c ? Column(c) : 1,
+            return new(null, at is { } m ? YamlMarks.Line(m) : 1, at is { } c ? YamlMarks.Column(c) : 1,
                 "YAML syntax error: the document cannot be read after this point; check for an unclosed '[', '{' or quote, or broken indentation.");
         }
 
@@ -67,7 +67,7 @@ public static partial class ManifestYaml
             var second = stream.Documents.Count > 1 ? stream.Documents[1].RootNode.Start : default;
             return stream.Documents.Count == 0
                 ? new(null, 1, 1, "The document is empty; a manifest is a YAML mapping (name: ..., team: ..., template: ...).")
-                : new(null, Line(second), Column(second), $"Expected exactly one YAML document, found {stream.Documents.Count}.");
+                : new(null, YamlMarks.Line(second), YamlMarks.Column(second), $"Expected exactly one YAML document, found {stream.Documents.Count}.");
         }
 
         try
@@ -76,7 +76,7 @@ public static partial class ManifestYaml
         }
         catch (ConversionException ex)
         {
-            return new(null, Line(ex.At), Column(ex.At), ex.Message);
+            return new(null, YamlMarks.Line(ex.At), YamlMarks.Column(ex.At), ex.Message);
         }
     }
 
@@ -236,18 +236,6 @@ public static partial class ManifestYaml
         || CoreNull().IsMatch(value) || value is "true" or "True" or "TRUE" or "false" or "False" or "FALSE"
         || CoreInteger().IsMatch(value) || CoreFloat().IsMatch(value)
         || !SafePlain().IsMatch(value);
-
-    private static int Line(Mark mark) => (int)Math.Max(1, mark.Line);
-
-    private static int Column(Mark mark) => (int)Math.Max(1, mark.Column);
-
-    private static string InnerMessage(YamlException ex)
-    {
-        // YamlDotNet prefixes messages with the marks ("(Line: 3, Col: 5, ...): "); they are reported separately.
-        var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
-        var close = message.IndexOf("): ", StringComparison.Ordinal);
-        return message.StartsWith('(') && close > 0 ? message[(close + 3)..] : message;
-    }
 
     private sealed class ConversionException(Mark at, string message) : Exception(message)
     {

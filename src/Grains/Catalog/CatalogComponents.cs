@@ -52,6 +52,13 @@ public static partial class CatalogComponents
         return (names, problems);
     }
 
+    /// <summary>
+    /// Fills a shared prompt's or chain step's placeholders (the grammar <see cref="Placeholders"/> checks at publish):
+    /// each <c>{{name}}</c> becomes the parameter's value; a placeholder without a value becomes empty.
+    /// </summary>
+    public static string Fill(string text, IReadOnlyDictionary<string, string> parameters) =>
+        PlaceholderPattern().Replace(text ?? "", match => parameters.TryGetValue(match.Groups["name"].Value.Trim(), out var value) ? value : "");
+
     /// <summary>The parameters a component takes: one required text per distinct placeholder of its text or steps.</summary>
     public static IReadOnlyList<ParameterSpec> ParametersOf(string text, IReadOnlyList<ChainStep> steps)
     {

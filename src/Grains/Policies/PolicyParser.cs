@@ -76,7 +76,7 @@ public static partial class PolicyParser
         }
         catch (YamlException ex)
         {
-            errors.Add(new PolicyError(Line(ex.Start), Column(ex.Start), "YAML syntax error: " + InnerMessage(ex)));
+            errors.Add(new PolicyError(YamlMarks.Line(ex.Start), YamlMarks.Column(ex.Start), "YAML syntax error: " + YamlMarks.Message(ex)));
             return new PolicyParseResult(null, errors);
         }
         catch (InvalidOperationException)
@@ -84,7 +84,7 @@ public static partial class PolicyParser
             // YamlDotNet's scanner fails this way on some malformed input (e.g. an unclosed flow sequence); the last
             // event it produced is the best position we have.
             var at = events.Current?.End;
-            errors.Add(new PolicyError(at is { } mark ? Line(mark) : 1, at is { } m ? Column(m) : 1,
+            errors.Add(new PolicyError(at is { } mark ? YamlMarks.Line(mark) : 1, at is { } m ? YamlMarks.Column(m) : 1,
                 "YAML syntax error: the document cannot be read after this point; check for an unclosed '[', '{' or quote, or broken indentation."));
             return new PolicyParseResult(null, errors);
         }
@@ -98,25 +98,13 @@ public static partial class PolicyParser
         if (stream.Documents.Count != 1)
         {
             var at = stream.Documents.Count > 1 ? stream.Documents[1].RootNode : null;
-            errors.Add(new PolicyError(at is null ? 1 : Line(at.Start), at is null ? 1 : Column(at.Start), $"Expected exactly one YAML document, found {stream.Documents.Count}."));
+            errors.Add(new PolicyError(at is null ? 1 : YamlMarks.Line(at.Start), at is null ? 1 : YamlMarks.Column(at.Start), $"Expected exactly one YAML document, found {stream.Documents.Count}."));
             return new PolicyParseResult(null, errors);
         }
 
         var parser = new Reader(errors, knownTiers);
         var document = parser.ReadDocument(stream.Documents[0].RootNode);
         return errors.Count == 0 ? new PolicyParseResult(document, []) : new PolicyParseResult(null, errors);
-    }
-
-    private static int Line(Mark mark) => (int)Math.Max(1, mark.Line);
-
-    private static int Column(Mark mark) => (int)Math.Max(1, mark.Column);
-
-    private static string InnerMessage(YamlException ex)
-    {
-        // YamlDotNet prefixes messages with the marks ("(Line: 3, Col: 5, ...): "); we report them separately.
-        var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
-        var close = message.IndexOf("): ", StringComparison.Ordinal);
-        return message.StartsWith('(') && close > 0 ? message[(close + 3)..] : message;
     }
 
     private sealed class Reader(List<PolicyError> errors, IReadOnlyCollection<string>? knownTiers)
@@ -647,7 +635,7 @@ public static partial class PolicyParser
 
         private PolicyCondition? Fail(YamlNode node, string message) => Fail<PolicyCondition>(node, message);
 
-        private void Error(YamlNode node, string message) => errors.Add(new PolicyError(Line(node.Start), Column(node.Start), message));
+        private void Error(YamlNode node, string message) => errors.Add(new PolicyError(YamlMarks.Line(node.Start), YamlMarks.Column(node.Start), message));
     }
 
     internal static string ActionName(PolicyAction action) => Actions.First(a => a.Value == action).Key;

@@ -199,7 +199,7 @@ public sealed class RunContext : IRunContext, IDisposable
         {
             foreach (var chainStep in chain.Steps)
             {
-                var prompt = PromptText.Fill(chainStep.Prompt, Parameters);
+                var prompt = CatalogComponents.Fill(chainStep.Prompt, Parameters);
                 var result = await CallModelAsync($"chain:{chain.Name}:{chainStep.Name}",
                     [new ChatTurn("system", prompt), new ChatTurn("user", output)], maxOutputTokens);
                 if (!result.Ok)

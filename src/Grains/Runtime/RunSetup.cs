@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using MicroApps.Orleans.Apps;
 using MicroApps.Orleans.Catalog;
 using MicroApps.Orleans.Gateway;
@@ -86,7 +85,7 @@ public sealed record RunSetup(
         {
             if (await catalog.ResolveAsync(CatalogKind.Prompt, component) is { } prompt)
             {
-                prompts.Add(new ChatTurn("system", PromptText.Fill(prompt.Text, parameters)));
+                prompts.Add(new ChatTurn("system", CatalogComponents.Fill(prompt.Text, parameters)));
             }
             else if (await catalog.ResolveAsync(CatalogKind.Chain, component) is { } chain)
             {
@@ -104,15 +103,4 @@ public sealed record RunSetup(
 
     public static bool IsValidRunId(string? runId) =>
         runId is { Length: > 0 and <= MaxRunIdLength } && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-');
-}
-
-/// <summary>Fills the <c>{{parameter}}</c> placeholders of shared prompts and chain steps.</summary>
-public static partial class PromptText
-{
-    /// <summary>Each <c>{{name}}</c> becomes the parameter's value; a placeholder without a value becomes empty.</summary>
-    public static string Fill(string text, IReadOnlyDictionary<string, string> parameters) =>
-        Placeholder().Replace(text ?? "", match => parameters.TryGetValue(match.Groups[1].Value, out var value) ? value : "");
-
-    [GeneratedRegex(@"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")]
-    private static partial Regex Placeholder();
 }

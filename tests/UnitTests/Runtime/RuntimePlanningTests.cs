@@ -151,7 +151,7 @@ public sealed class RuntimeOptionsTests
     [Fact]
     public void Prompt_placeholders_are_filled_from_the_parameters()
     {
-        var text = PromptText.Fill("Speak as {{ brand }} to {{audience}}; {{missing}}.", new Dictionary<string, string> { ["brand"] = "Contoso", ["audience"] = "staff" });
+        var text = CatalogComponents.Fill("Speak as {{ brand }} to {{audience}}; {{missing}}.", new Dictionary<string, string> { ["brand"] = "Contoso", ["audience"] = "staff" });
 
         Assert.Equal("Speak as Contoso to staff; .", text);
     }
