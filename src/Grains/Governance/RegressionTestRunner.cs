@@ -62,16 +62,7 @@ public static class RegressionTestRunner
     }
 
     /// <summary>A gate request id as a run id (at most <see cref="RunSetup.MaxRunIdLength"/> characters; a longer one keeps a hash of the rest).</summary>
-    public static string RunId(string requestId)
-    {
-        if (requestId.Length <= RunSetup.MaxRunIdLength)
-        {
-            return requestId;
-        }
-
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(requestId)))[..12];
-        return $"{requestId[..(RunSetup.MaxRunIdLength - 13)]}~{hash}";
-    }
+    public static string RunId(string requestId) => RunSetup.Fit(requestId, RunSetup.MaxRunIdLength);
 
     /// <summary>A run's result as the governed-call result the assertions are checked on.</summary>
     public static GovernedChatResult AsChatResult(AppRunResult run, DateTimeOffset at)

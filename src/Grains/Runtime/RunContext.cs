@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using MicroApps.Orleans.Catalog;
 using MicroApps.Orleans.Connectors;
 using MicroApps.Orleans.Gateway;
@@ -80,17 +78,7 @@ public sealed class RunContext : IRunContext, IDisposable
     public decimal CostUsd => _steps.Sum(s => s.CostUsd);
 
     /// <summary>The governed request id of a step: <c>run/{RunId}/{step}</c>, shortened with a hash when it would pass the request-id limit.</summary>
-    public string RequestIdOf(string step)
-    {
-        var id = $"run/{RunId}/{step}";
-        if (id.Length <= ChatRequestRules.MaxRequestIdLength)
-        {
-            return id;
-        }
-
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(step)))[..12];
-        return id[..(ChatRequestRules.MaxRequestIdLength - 13)] + "~" + hash;
-    }
+    public string RequestIdOf(string step) => RunSetup.Fit($"run/{RunId}/{step}", ChatRequestRules.MaxRequestIdLength);
 
     /// <summary>Tokens a model call would be checked against the token limit with: its input (shared prompts included) plus its output cap.</summary>
     public int EstimateCall(IReadOnlyList<ChatTurn> messages, int maxOutputTokens) =>

@@ -101,6 +101,21 @@ public sealed record RunSetup(
         return (new RunSetup(served, template, parameters, limits, prompts, chains), null);
     }
 
+    /// <summary>
+    /// <paramref name="id"/> cut to <paramref name="maxLength"/>: as it is when it fits, else its start, '~' and 12 hex
+    /// digits of the SHA-256 of the whole id, so ids that differ only past the cut stay distinct.
+    /// </summary>
+    public static string Fit(string id, int maxLength)
+    {
+        if (id.Length <= maxLength)
+        {
+            return id;
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id)))[..12];
+        return $"{id[..(maxLength - 13)]}~{hash}";
+    }
+
     public static bool IsValidRunId(string? runId) =>
         runId is { Length: > 0 and <= MaxRunIdLength } && runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-');
 }
