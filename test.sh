@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 ROOT="$(pwd)"
 CONFIGURATION="${CONFIGURATION:-Release}"
 RESULTS="$ROOT/TestResults/test-sh"
-PROJECTS=(UnitTests GrainTests FrontDoorTests IntegrationTests)
+PROJECTS=(UnitTests GrainTests FrontDoorTests IntegrationTests ConsoleTests)
 
 command -v dotnet >/dev/null 2>&1 || { echo "test.sh: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
 
@@ -15,6 +15,12 @@ source scripts/azurite.sh
 azurite_install
 # The integration tests start their own Azurite instances from this install.
 export MICROAPPS_AZURITE="$AZURITE_BIN"
+
+# shellcheck source=scripts/chromium.sh
+source scripts/chromium.sh
+chromium_install
+# The console's browser tests drive this chromium through Playwright.
+export MICROAPPS_CHROMIUM="$CHROMIUM_BIN"
 
 dotnet build MicroApps.Orleans.sln -c "$CONFIGURATION" -nologo -v quiet "-clp:ErrorsOnly;NoSummary"
 

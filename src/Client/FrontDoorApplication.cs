@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MicroApps.Orleans.Client.Admin;
+using MicroApps.Orleans.Client.AdminConsole;
 using MicroApps.Orleans.Client.Infrastructure;
 using MicroApps.Orleans.Client.OpenAI;
 using MicroApps.Orleans.Hosting;
@@ -56,6 +57,7 @@ public static class FrontDoorApplication
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ClusterCalls>();
         builder.Services.AddAdminAccess();
+        builder.Services.AddAdminConsole();
         builder.Services.AddSingleton<UnhandledFailures>();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<FrontDoorExceptionHandler>();
@@ -82,6 +84,7 @@ public static class FrontDoorApplication
         app.MapOpenAIEndpoints();
         Runtime.RuntimeEndpoints.MapRuntimeEndpoints(app);
         app.MapAdminEndpoints();
+        app.MapAdminConsole();
         Runtime.AppWorkflowEndpoints.MapAppWorkflowEndpoints(app);
         if (configureOrleans is null)
         {

@@ -1,4 +1,5 @@
 using MicroApps.Orleans.Audit;
+using MicroApps.Orleans.Client.AdminConsole;
 using MicroApps.Orleans.Client.OpenAI;
 using Microsoft.Extensions.Options;
 
@@ -128,33 +129,42 @@ public static class AdminAccess
         return AuditLog.Get(grains).AppendAsync(new AuditRecord(principal.Name, principal.RoleName, action, target, full));
     }
 
-    /// <summary>The admin group's filter: 401 without a known token, 403 when the endpoint does not allow the role.</summary>
-    public static ValueTask<object?> AuthorizeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>
+    /// The admin group's filter: 401 without a known token or console session, 403 when the endpoint does not allow
+    /// the role (or a console session's change lacks <see cref="ConsoleAccess.RequestHeader"/>).
+    /// </summary>
+    public static async ValueTask<object?> AuthorizeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         var principals = http.RequestServices.GetRequiredService<AdminPrincipals>();
-        var principal = principals.Authenticate(BearerTokens.Read(http.Request));
+        var token = BearerTokens.Read(http.Request);
+        var principal = token is null ? await ConsoleAccess.SessionPrincipalAsync(http) : principals.Authenticate(token);
         if (principal is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";
-            return ValueTask.FromResult<object?>(Results.Problem(
+            return Results.Problem(
                 title: "Unauthorized",
                 detail: "The admin API needs 'Authorization: Bearer <token>' with FrontDoor:AdminToken or a token of FrontDoor:Principals.",
-                statusCode: StatusCodes.Status401Unauthorized));
+                statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        if (token is null && !ConsoleAccess.MayChange(http.Request))
+        {
+            return ConsoleAccess.MissingRequestHeader();
         }
 
         var allowed = http.GetEndpoint()?.Metadata.GetMetadata<AdminRolesMetadata>()?.Roles ?? [];
         if (!allowed.Contains(principal.Role))
         {
             var who = allowed.Count == 0 ? "no role" : string.Join(", ", allowed.Select(r => r.ToString().ToLowerInvariant()));
-            return ValueTask.FromResult<object?>(Results.Problem(
+            return Results.Problem(
                 title: "Forbidden",
                 detail: $"Role '{principal.RoleName}' may not call {http.Request.Method} {http.Request.Path}; allowed: {who}.",
-                statusCode: StatusCodes.Status403Forbidden));
+                statusCode: StatusCodes.Status403Forbidden);
         }
 
         http.Items[PrincipalItem] = principal;
-        return next(context);
+        return await next(context);
     }
 }
 
@@ -192,4 +202,8 @@ public sealed class AdminPrincipals(IOptions<FrontDoorOptions> options)
 
         return found;
     }
+
+    /// <summary>The configured principal with this name and role, or null (a console session's principal was removed or changed).</summary>
+    public AdminPrincipal? Find(string name, AdminRole role) =>
+        _principals.Select(p => p.Principal).FirstOrDefault(p => p.Role == role && string.Equals(p.Name, name, StringComparison.Ordinal));
 }

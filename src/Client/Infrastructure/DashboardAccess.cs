@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using MicroApps.Orleans.Client.AdminConsole;
 using MicroApps.Orleans.Client.OpenAI;
 using Orleans.Dashboard;
 
@@ -9,7 +10,8 @@ namespace MicroApps.Orleans.Client.Infrastructure;
 /// Serves the Orleans dashboard under <see cref="Path"/> for operators. The dashboard has no
 /// authentication of its own, so it asks for the token of an admin-API principal with the <c>admin</c> role
 /// (<c>FrontDoor:AdminToken</c> or a <c>FrontDoor:Principals</c> entry with role admin): as HTTP Basic credentials
-/// (any user name, the token as password), which a browser prompts for and resends, or as a Bearer token.
+/// (any user name, the token as password), which a browser prompts for and resends, as a Bearer token, or as the
+/// admin console's sign-in cookie (the console links to it).
 /// </summary>
 /// <remarks>
 /// Admin only: the dashboard shows cluster internals (silos, grain types, call rates, errors) that the admin API's
@@ -23,8 +25,10 @@ internal static class DashboardAccess
     {
         app.UseWhen(context => context.Request.Path.StartsWithSegments(Path), branch => branch.Use(async (context, next) =>
         {
-            var principal = context.RequestServices.GetRequiredService<AdminPrincipals>()
-                .Authenticate(BasicPassword(context.Request) ?? BearerTokens.Read(context.Request));
+            var token = BasicPassword(context.Request) ?? BearerTokens.Read(context.Request);
+            var principal = token is null
+                ? await ConsoleAccess.SessionPrincipalAsync(context)
+                : context.RequestServices.GetRequiredService<AdminPrincipals>().Authenticate(token);
             if (principal?.Role == AdminRole.Admin)
             {
                 await next(context);
