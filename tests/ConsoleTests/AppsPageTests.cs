@@ -106,6 +106,7 @@ public sealed class AppsPageTests(ConsoleFixture fixture)
         var shown = page.GetByLabel("New API key");
         await Expect(shown).ToHaveValueAsync(new Regex($"^mak\\.{appId}\\."));
         await Expect(page.Locator(".new-key")).ToContainTextAsync("shown only this once");
+        await ConsoleFixture.ScreenshotAsync(page, "03-app-new-key");
         var apiKey = await shown.InputValueAsync();
         var keyId = apiKey.Split('.')[2];
         await Expect(keys.GetByRole(AriaRole.Row).Filter(new() { HasText = keyId })).ToContainTextAsync("console key");
