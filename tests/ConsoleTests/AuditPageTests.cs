@@ -51,6 +51,56 @@ public sealed class AuditPageTests(ConsoleFixture fixture)
     }
 
     [Fact]
+    public async Task The_audit_page_pages_older_entries_by_the_apis_continuation()
+    {
+        var appId = FrontDoorFixture.NewAppId("aup");
+        await fixture.FrontDoor.CreateAppWithKeyAsync(appId);
+        await fixture.FrontDoor.IssueKeyAsync(appId);
+        await fixture.FrontDoor.IssueKeyAsync(appId);
+        var expected = await SequencesAsync($"admin/audit?target=app:{appId}&pageSize=200");
+        Assert.True(expected.Count >= 4, $"expected at least 4 entries on app:{appId}, got {expected.Count}");
+
+        var page = await fixture.SignInAsync(FrontDoorFixture.ViewerToken);
+        await ConsoleFixture.GoToAsync(page, $"/audit?target=app:{appId}&pageSize=2");
+        var seen = new List<long>();
+        var table = page.GetByRole(AriaRole.Table, new() { Name = "Audit entries" });
+        for (var pages = 1; ; pages++)
+        {
+            Assert.True(pages <= expected.Count, "the paging did not end");
+            await Expect(table).ToBeVisibleAsync();
+            var sequences = (await table.Locator("tbody td[data-label='#']").AllTextContentsAsync()).Select(t => long.Parse(t.Trim(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.InRange(sequences.Count, 1, 2);
+            seen.AddRange(sequences);
+            var older = page.GetByRole(AriaRole.Link, new() { Name = "Older entries" });
+            if (await older.CountAsync() == 0)
+            {
+                await Expect(page.GetByText("End of the log for these filters.")).ToBeVisibleAsync();
+                break;
+            }
+
+            var url = page.Url;
+            await older.ClickAsync();
+            await Expect(page).Not.ToHaveURLAsync(url);
+            await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("continuation="));
+            await Expect(page.Locator("main .loading")).ToHaveCountAsync(0);
+            await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Newest" })).ToBeVisibleAsync();
+        }
+
+        // Every entry once, newest first, the same as the API's whole answer.
+        Assert.Equal(expected, seen);
+        await page.Context.CloseAsync();
+    }
+
+    private async Task<List<long>> SequencesAsync(string path)
+    {
+        using var response = await fixture.FrontDoor.AdminAsync(HttpMethod.Get, path);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode}");
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("continuation").ValueKind);
+        return json.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()).ToList();
+    }
+
+    [Fact]
     public async Task An_admin_verifies_the_chain_and_a_viewer_cannot()
     {
         var admin = await fixture.SignInAsync(FrontDoorFixture.AdminToken);

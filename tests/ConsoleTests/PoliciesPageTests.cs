@@ -125,6 +125,29 @@ public sealed class PoliciesPageTests(ConsoleFixture fixture)
     }
 
     [Fact]
+    public async Task The_line_numbers_follow_the_editors_lines_and_scroll()
+    {
+        var page = await fixture.SignInAsync(FrontDoorFixture.AdminToken);
+        await ConsoleFixture.GoToAsync(page, "/policies");
+        var editor = page.GetByLabel("Policy YAML");
+        var text = "policies:\n" + string.Concat(Enumerable.Range(1, 79).Select(i => $"# comment {i}\n"));
+        await editor.FillAsync(text.TrimEnd('\n'));
+
+        var numbers = page.Locator(".editor .gutter span");
+        await Expect(numbers).ToHaveCountAsync(80);
+        await Expect(numbers.Last).ToHaveTextAsync("80");
+
+        // Scrolled to the end, the gutter shows the last numbers where the editor shows the last lines.
+        await editor.EvaluateAsync("a => { a.scrollTop = a.scrollHeight; a.dispatchEvent(new Event('scroll')); }");
+        var box = (await page.Locator(".editor").BoundingBoxAsync())!;
+        var last = (await numbers.Last.BoundingBoxAsync())!;
+        var first = (await numbers.First.BoundingBoxAsync())!;
+        Assert.True(last.Y >= box.Y && last.Y + last.Height <= box.Y + box.Height + 1, $"line 80 at {last.Y} is outside the editor ({box.Y}..{box.Y + box.Height})");
+        Assert.True(first.Y + first.Height <= box.Y, $"line 1 at {first.Y} did not scroll away (editor top {box.Y})");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task The_policies_page_fits_a_phone_without_horizontal_overflow()
     {
         var page = await fixture.SignInAsync(FrontDoorFixture.AdminToken, ConsoleFixture.Phone);

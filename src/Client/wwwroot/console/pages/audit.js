@@ -14,7 +14,7 @@ export const routes = [
 const READ_ROLES = ['viewer', 'approver', 'admin'];
 const VERIFY_ROLES = ['admin'];
 const FILTERS = ['actor', 'action', 'target', 'from', 'to'];
-const PAGE_SIZE = 50;
+const DEFAULT_PAGE_SIZE = 50;
 
 // A page of the API may hold fewer entries than asked (it reads a bounded number of segments per call), so the view
 // follows continuations until it has a page's worth or the log ends, within this many calls.
@@ -46,16 +46,31 @@ async function auditView(ctx) {
 
   const filters = Object.fromEntries(FILTERS.map(name => [name, ctx.query.get(name) || '']));
   const start = ctx.query.get('continuation') || '';
+  // pageSize is passed through from the URL: the API checks it (1 to 200) and its refusal names the field.
+  const pageSize = ctx.query.get('pageSize') || '';
+  const wanted = /^\d+$/.test(pageSize) ? Number(pageSize) : DEFAULT_PAGE_SIZE;
 
   let entries = [];
   let continuation = start || null;
   let loadError = null;
   try {
-    for (let calls = 0; calls < MAX_CALLS_PER_PAGE && entries.length < PAGE_SIZE; calls++) {
-      const page = await api.get('/audit', { ...filters, pageSize: PAGE_SIZE - entries.length, continuation });
+    for (let calls = 0; calls < MAX_CALLS_PER_PAGE && (calls === 0 || entries.length < wanted); calls++) {
+      const page = await api.get('/audit', { ...filters, pageSize: calls === 0 ? pageSize || wanted : wanted - entries.length, continuation });
       entries = entries.concat(page.entries);
       continuation = page.continuation;
       if (!continuation) break;
+    }
+    // A full page with a continuation may be the last one (the API cannot tell without reading on): look one entry
+    // ahead so "Older entries" never leads to an empty page.
+    if (continuation) {
+      let probe = continuation;
+      let more = false;
+      for (let calls = 0; calls < MAX_CALLS_PER_PAGE && probe && !more; calls++) {
+        const next = await api.get('/audit', { ...filters, pageSize: 1, continuation: probe });
+        more = next.entries.length > 0;
+        probe = next.continuation;
+      }
+      if (!more && !probe) continuation = null;
     }
   } catch (error) {
     loadError = error;
@@ -67,7 +82,7 @@ async function auditView(ctx) {
 
   const queryFor = (extra = {}) => {
     const params = new URLSearchParams();
-    for (const [key, value] of Object.entries({ ...filters, ...extra })) if (value) params.set(key, value);
+    for (const [key, value] of Object.entries({ ...filters, pageSize, ...extra })) if (value) params.set(key, value);
     const text = params.toString();
     return text ? `/audit?${text}` : '/audit';
   };
@@ -79,6 +94,7 @@ async function auditView(ctx) {
     for (const name of ['actor', 'action', 'target']) values[name] = form.elements[name].value.trim();
     values.from = fromLocalInput(form.elements.from.value);
     values.to = fromLocalInput(form.elements.to.value);
+    values.pageSize = pageSize;
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(values)) if (value) params.set(key, value);
     const text = params.toString();
@@ -136,7 +152,7 @@ async function auditView(ctx) {
           { label: 'Action', value: e => html`<code>${e.action}</code>` },
           { label: 'Target', value: e => html`<code>${e.target}</code>` },
           { label: 'Reason', value: e => e.reason || html`<span class="muted">—</span>` },
-        ], entries, filtered ? 'No audit entries match these filters.' : 'The audit log is empty: nothing has been changed yet.',
+        ], entries, start ? 'No older entries.' : filtered ? 'No audit entries match these filters.' : 'The audit log is empty: nothing has been changed yet.',
           { label: 'Audit entries', key: e => e.sequence })}
         <div class="row audit-paging">
           ${start ? html`<a class="button secondary" href=${`/console${queryFor()}`} data-route>Newest</a>` : nothing}

@@ -136,7 +136,7 @@ async function policiesView(ctx) {
             ${when(state.active.createdAt)}${state.active.comment ? html` — “${state.active.comment}”` : nothing}</p>`
         : html`<p class="muted">Every call is allowed by default. ${canSave ? 'Edit the example below and save it to publish version 1.' : ''}</p>`}
       <div class="editor policy-editor">
-        <div class="gutter" aria-hidden="true" style=${`width:${digits + 2}ch`}>
+        <div class="gutter" aria-hidden="true" style=${`width:calc(${digits}ch + 18px)`}>
           <div class="gutter-lines" ${ref(gutter)}>${Array.from({ length: count }, (_, i) =>
             html`<span class=${classMap({ 'error-line': marked.has(i + 1) })} data-line=${i + 1}>${i + 1}</span>`)}</div>
         </div>
