@@ -85,8 +85,10 @@ public sealed class PoliciesPageTests(ConsoleFixture fixture)
         await form.GetByLabel("Message").FillAsync("Summarise the quarterly report.");
         await form.GetByRole(AriaRole.Button, new() { Name = "Dry run" }).ClickAsync();
 
+        // The first dry run on a silo activates the worker and loads the tokenizer: on a busy machine that has taken
+        // longer than the default 15 s, so this one wait is longer.
         var result = page.GetByRole(AriaRole.Region, new() { Name = "Dry-run result" });
-        await Expect(result).ToContainTextAsync("Result: block");
+        await Expect(result).ToContainTextAsync("Result: block", new() { Timeout = 60_000 });
         await Expect(result).ToContainTextAsync($"Blocked by {policyId}");
         var matches = result.GetByRole(AriaRole.Table, new() { Name = "Matching policies" });
         await Expect(matches.GetByRole(AriaRole.Row).Filter(new() { HasText = policyId })).ToContainTextAsync("applied");
