@@ -36,6 +36,7 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         await Expect(budgets.GetByRole(AriaRole.Link, new() { Name = $"app:{appId}", Exact = true })).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Savings by kind" })).ToContainTextAsync("Near-duplicate");
         await Expect(page.GetByText("Mean time to publish")).ToBeVisibleAsync();
+        await Expect(page.Locator(".stat:has(> .label:text-is('Month-end projection')) > .value")).ToHaveTextAsync(new Regex(@"^\$\d"));
         await ConsoleFixture.ScreenshotAsync(page, "09-cost");
         await page.Context.CloseAsync();
     }
@@ -57,6 +58,7 @@ public sealed class CostPageTests(ConsoleFixture fixture)
 
         await page.GetByLabel("Interval").SelectOptionAsync("hour");
         await Expect(page).ToHaveURLAsync(new Regex("granularity=hour"));
+        await page.GetByText("The chart's figures: spend per hour").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Spend per hour by team" })).ToHaveCountAsync(1);
         await page.Context.CloseAsync();
     }
@@ -157,12 +159,52 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task The_apps_owner_acknowledges_a_budget_at_100_percent_and_the_pending_limit_takes_effect()
+    {
+        var appId = FrontDoorFixture.NewAppId("costa");
+        var budgetId = $"app:{appId}";
+        var spent = await CallAndWaitForSpendAsync(appId, owner: FrontDoorFixture.AuthorName);
+
+        // A limit below the spend puts the budget at 100% (alerts raised); a raised limit then waits for the owner.
+        await PutBudgetAsync(budgetId, spent / 2);
+        await PutBudgetAsync(budgetId, 100m);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await GetJsonAsync($"admin/budgets/{budgetId}/alerts")).EnumerateArray().Any(a => a.GetProperty("threshold").GetDecimal() == 1m))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the 100% alert was not listed within 30 s");
+            await Task.Yield();
+        }
+
+        var page = await fixture.SignInAsync(FrontDoorFixture.AuthorToken);
+        await ConsoleFixture.GoToAsync(page, $"/cost/budgets/{budgetId}");
+        await Expect(page.Locator(".stat:has(> .label:text-is('Limit'))")).ToContainTextAsync("$100.00 pending the owner’s acknowledgement");
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Alerts" }).GetByRole(AriaRole.Row).Filter(new() { HasText = "100%" })).Not.ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save budget" })).ToBeDisabledAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Acknowledge 100%" }).ClickAsync();
+
+        await Expect(LimitStat(page)).ToHaveTextAsync("$100.00");
+        await Expect(page.Locator("dl.facts")).ToContainTextAsync(FrontDoorFixture.AuthorName);
+        var budget = await GetJsonAsync($"admin/budgets/{budgetId}");
+        Assert.Equal(100m, budget.GetProperty("limitUsd").GetDecimal());
+        Assert.Equal(FrontDoorFixture.AuthorName, budget.GetProperty("acknowledgedBy").GetString());
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Acknowledge 100%" })).ToBeDisabledAsync();
+        await page.Context.CloseAsync();
+    }
+
+    private async Task PutBudgetAsync(string budgetId, decimal limitUsd)
+    {
+        using var response = await fixture.FrontDoor.AdminAsync(HttpMethod.Put, $"admin/budgets/{budgetId}", new { limitUsd, period = "day" });
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"PUT budget: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     private static ILocator LimitStat(IPage page) => page.Locator(".stat:has(> .label:text-is('Limit')) > .value");
 
     /// <summary>Makes one real call for a fresh app and waits (with a deadline) until the cost API counts it; returns the app's spend.</summary>
-    private async Task<decimal> CallAndWaitForSpendAsync(string appId)
+    private async Task<decimal> CallAndWaitForSpendAsync(string appId, string owner = "tests@example.com")
     {
-        var key = await fixture.FrontDoor.CreateAppWithKeyAsync(appId);
+        var key = await fixture.FrontDoor.CreateAppWithKeyAsync(appId, owner: owner);
         var requestId = "cost-" + Guid.NewGuid().ToString("N")[..12];
         using (var answer = await fixture.FrontDoor.PostChatAsync(key, FrontDoorFixture.ChatBody(FrontDoorFixture.StandardModel, "How much does this cost?"), requestId))
         {

@@ -72,12 +72,14 @@ async function costView(ctx) {
   const to = new Date();
   const from = new Date(to.getTime() - settings.range.hours * 3600 * 1000);
   const span = { from: from.toISOString(), to: to.toISOString() };
-  const [spend, summary, kpis, budgets, alerts] = await settle([
+  const month = monthOf(to);
+  const [spend, summary, kpis, budgets, alerts, monthToDate] = await settle([
     api.get('/cost/spend', { ...span, granularity: settings.granularity, groupBy: settings.groupBy }),
     api.get('/cost/summary', span),
     api.get('/kpis', span),
     api.get('/cost/budgets'),
     api.get('/alerts', { limit: 1000 }),
+    api.get('/cost/summary', { from: month.start.toISOString(), to: to.toISOString(), top: 1 }),
   ]);
 
   const change = event => {
@@ -106,6 +108,7 @@ async function costView(ctx) {
     </section>
     <section aria-labelledby="budgets-heading">
       <h2 id="budgets-heading">Budgets: burn rate and projection</h2>
+      ${monthView(monthToDate, month)}
       ${budgets.error ? errorView(budgets.error) : budgetsView(budgets.value, alerts)}
     </section>
     <section aria-labelledby="savings-heading">
@@ -221,14 +224,12 @@ function budgetsView(budgets, alerts) {
     return emptyState('No budgets yet — a budget is configured when an app is created with one (or with PUT /admin/budgets/{id}).');
   }
   const latest = latestAlertByBudget(alerts);
-  const monthly = budgets.filter(b => b.period === 'month');
   const burn = budgets.reduce((sum, b) => sum + Number(b.burnRateUsdPerHour), 0);
+  const limits = budgets.reduce((sum, b) => sum + Number(b.limitUsd), 0);
   const over = budgets.filter(b => b.status === 'over').length;
   return html`
-    <div class="grid three">
-      ${stat('Burn rate', `${money(burn)}/h`, `all ${budgets.length} budgets, spend so far ÷ hours elapsed in each period`)}
-      ${stat('Month-end projection', money(monthly.reduce((sum, b) => sum + Number(b.projectedUsd), 0)),
-        `${monthly.length} monthly budgets of ${money(monthly.reduce((sum, b) => sum + Number(b.limitUsd), 0))}: spend so far ÷ share of the month elapsed`)}
+    <div class="grid two">
+      ${stat('Budgets’ burn rate', `${money(burn)}/h`, `the sum over ${budgets.length} budgets (${money(limits)} of limits) of spend so far ÷ hours elapsed in its period`)}
       ${stat('Over or projected over', number(over), over ? 'see the status column' : 'every budget is on track')}
     </div>
     ${dataTable([
@@ -244,10 +245,29 @@ function budgetsView(budgets, alerts) {
     ], budgets, 'No budgets.', { label: 'Budgets', key: b => b.budgetId })}`;
 }
 
+/** The current UTC calendar month: its start, end and the share of it elapsed at now. */
+function monthOf(now) {
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return { start, end, elapsed: (now - start) / (end - start) };
+}
+
+// The platform's month-end projection uses the rule the API applies to each budget: spend so far ÷ share elapsed.
+function monthView(monthToDate, month) {
+  if (monthToDate.error) return errorView(monthToDate.error);
+  const spent = Number(monthToDate.value.total.costUsd);
+  const name = month.start.toLocaleString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const projected = month.elapsed > 0 ? spent / month.elapsed : spent;
+  return html`<div class="grid two cost-month">
+    ${stat(`Spend in ${name}`, money(spent), `${percent(month.elapsed)} of the month (UTC) elapsed`)}
+    ${stat('Month-end projection', money(projected), `all spend in ${name} so far ÷ the share of the month elapsed`)}
+  </div>`;
+}
+
 function savingsView(summary) {
   const cache = summary.cacheSavings;
   const split = summary.savings;
-  return html`<div class="grid two">
+  return html`<div class="grid two savings">
     <div class="card">
       <h3>What the cache saved</h3>
       <p><strong>${money(cache.savedUsd)}</strong> over ${number(cache.cacheHits)} cache hits (hit rate ${percent(cache.hitRate)})${cache.unpricedCacheHits
