@@ -228,7 +228,7 @@ function budgetsView(budgets, alerts) {
   const limits = budgets.reduce((sum, b) => sum + Number(b.limitUsd), 0);
   const over = budgets.filter(b => b.status === 'over').length;
   return html`
-    <div class="grid two">
+    <div class="grid two cost-month">
       ${stat('Budgets’ burn rate', `${money(burn)}/h`, `the sum over ${budgets.length} budgets (${money(limits)} of limits) of spend so far ÷ hours elapsed in its period`)}
       ${stat('Over or projected over', number(over), over ? 'see the status column' : 'every budget is on track')}
     </div>
