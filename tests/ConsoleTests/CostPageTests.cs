@@ -185,7 +185,7 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         await page.GetByRole(AriaRole.Button, new() { Name = "Acknowledge 100%" }).ClickAsync();
 
         await Expect(LimitStat(page)).ToHaveTextAsync("$100.00");
-        await Expect(page.Locator("dl.facts")).ToContainTextAsync(FrontDoorFixture.AuthorName);
+        await Expect(page.Locator("dl.budget-facts")).ToContainTextAsync(FrontDoorFixture.AuthorName);
         var budget = await GetJsonAsync($"admin/budgets/{budgetId}");
         Assert.Equal(100m, budget.GetProperty("limitUsd").GetDecimal());
         Assert.Equal(FrontDoorFixture.AuthorName, budget.GetProperty("acknowledgedBy").GetString());

@@ -189,7 +189,7 @@ function spendView(series, settings) {
       { label: 'Cache hits', num: true, value: g => number(g.total.cacheHits) },
       { label: 'Cache saved', num: true, value: g => money(g.total.cacheSavedUsd) },
     ], [...series.groups, { key: null, total: series.total }], 'No spend.', { label: `Spend by ${settings.groupBy}` })}
-    <details class="card">
+    <details class="card cost-figures">
       <summary>The chart's figures: spend per ${series.granularity}</summary>
       ${dataTable([
         { label: 'Starting (UTC)', value: r => labels[r.i] },
@@ -351,7 +351,7 @@ async function budgetView(ctx) {
     <div class="grid two">
       <div class="card">
         <h2>State</h2>
-        <dl class="facts">
+        <dl class="budget-facts">
           <dt>Period</dt><dd>${b.period}, started ${when(b.periodStart)}</dd>
           ${burn ? html`<dt>Burn rate</dt><dd>${money(burn.burnRateUsdPerHour)}/h (${percent(burn.elapsedShare, 0)} of the period elapsed)</dd>
             <dt>Projected</dt><dd>${money(burn.projectedUsd)} by ${when(burn.periodEnd)} ${badge(burn.status === 'on_track' ? 'on track' : burn.status, burn.status === 'on_track' ? 'ok' : 'bad')}</dd>
@@ -463,7 +463,7 @@ function editView(ctx, b) {
       ${error && (!(error instanceof ApiError) || Object.keys(error.errors).length === 0 || unmapped.length)
         ? errorView(error)
         : error ? html`<div class="alert error" role="alert">The budget was not saved: ${error.title}. See the fields marked below.</div>` : nothing}
-      <form class="stack" aria-label="Edit budget" @submit=${submit}>
+      <form class="stack budget-edit" aria-label="Edit budget" @submit=${submit}>
         <fieldset ?disabled=${!admin || state.saving}>
           <div class="field"><label>Limit (USD)<input name="limitUsd" inputmode="decimal" autocomplete="off" .value=${String(b.limitUsd)}
             aria-invalid=${invalid('limitUsd')} aria-describedby="budget-limitUsd-error"></label>${fieldError(error, 'limitUsd')}</div>
