@@ -29,7 +29,7 @@ public sealed class OverviewPageTests(ConsoleFixture fixture)
 
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Open budget alerts" })).ToContainTextAsync(budgetId);
         await Expect(page.GetByTestId("spend-month")).Not.ToHaveTextAsync("$0.00");
-        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Orleans dashboard" }).First).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Live grain and silo statistics" })).ToHaveAttributeAsync("href", "/dashboard/");
         await ConsoleFixture.ScreenshotAsync(page, "01-overview");
 
         await row.GetByRole(AriaRole.Link, new() { Name = appId }).ClickAsync();
@@ -62,7 +62,7 @@ public sealed class OverviewPageTests(ConsoleFixture fixture)
         }
 
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Silos" })).ToContainTextAsync("active");
-        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Orleans dashboard" })).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = "Live grain and silo statistics" })).ToHaveCountAsync(0);
         await page.Context.CloseAsync();
     }
 

@@ -48,8 +48,9 @@ async function overviewView() {
     approvals: api.get('/approvals'),
   });
 
+  // The navigation already has an "Orleans dashboard" link for admins; this one names what it opens instead.
   const actions = can('admin')
-    ? html`<a class="button secondary" href="/dashboard/" target="_blank" rel="noopener">Orleans dashboard ↗</a>`
+    ? html`<a class="button secondary" href="/dashboard/" target="_blank" rel="noopener" title="The Orleans dashboard">Live grain and silo statistics ↗</a>`
     : nothing;
   return html`${pageHeader('Overview', 'The cluster, what it spends and what needs attention.', actions)}
     ${figures(data)}

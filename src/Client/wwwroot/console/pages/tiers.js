@@ -16,7 +16,7 @@ async function tiersView() {
     return html`${header}${emptyState('No model tier is configured: add tiers under Models:Tiers in the silo configuration.')}`;
   }
   return html`${header}
-    <div class="grid three" aria-label="Tier figures">
+    <div class="grid three tier-figures" aria-label="Tier figures">
       ${stat('Tiers', number(tiers.length))}
       ${stat('Models', number(models.length), `${number(models.filter(m => m.external).length)} external`)}
       ${stat('Models skipped now', number(down), down ? 'circuit open after repeated failures' : 'every model is available')}
