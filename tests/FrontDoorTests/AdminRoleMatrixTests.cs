@@ -161,6 +161,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/catalog", "GET /admin/catalog/usage", "GET /admin/catalog/retirement", "POST /admin/catalog/prompts",
                      "POST /admin/catalog/chains", "GET /admin/catalog/{kind}/{name}", "GET /admin/catalog/{kind}/{name}/{version}",
                      "GET /admin/apps/{appId}/upgrades", "POST /admin/apps/{appId}/upgrades/accept",
+                     "GET /admin/cluster", "GET /admin/tiers",
                      "GET /admin/apps/{appId}/pack", "POST /admin/packs/import", "POST /admin/apps/{appId}/fork",
                      "POST /admin/apps/{appId}/pack/upgrade", "GET /admin/apps/{appId}/lineage",
                      "POST /admin/manifests/validate", "GET /admin/manifests/schema", "GET /admin/apps/{appId}/manifest",

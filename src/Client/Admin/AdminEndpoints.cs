@@ -74,6 +74,7 @@ public static partial class AdminEndpoints
         admin.MapPackEndpoints();
         admin.MapManifestEndpoints();
         admin.MapConsoleTraceEndpoints();
+        admin.MapClusterEndpoints();
 
         return endpoints;
     }
