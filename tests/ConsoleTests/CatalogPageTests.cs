@@ -22,6 +22,13 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await Expect(page.Locator("main .loading")).ToHaveCountAsync(0, new() { Timeout = ApiWait });
     }
 
+    /// <summary>A full-page screenshot from the top, so the sticky top bar is where it belongs.</summary>
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await ConsoleFixture.ScreenshotAsync(page, name);
+    }
+
     private static ILocator Field(IPage page, string name) =>
         page.Locator($"[data-field='{name}']").Locator("input, textarea, select");
 
@@ -39,6 +46,8 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         return json.RootElement.Clone();
     }
 
+    private const string TestInput = "The invoice backlog grew in March and the finance team will automate invoice approval.";
+
     [Fact]
     public async Task An_author_creates_an_app_from_the_summarizer_template_through_the_form_and_submits_it()
     {
@@ -47,7 +56,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await GoToAsync(page, "/catalog/templates/summarizer");
 
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Parameters" })).ToContainTextAsync("chunkTokens");
-        await ConsoleFixture.ScreenshotAsync(page, "08-template");
+        await ScreenshotAsync(page, "08-template");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create an app from this template" }).ClickAsync();
 
         await Expect(page).ToHaveURLAsync(new Regex("/console/catalog/templates/summarizer/new\\?version=1\\.0\\.0$"));
@@ -70,7 +79,9 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await page.GetByLabel("instructions", new() { Exact = true }).FillAsync("Summarise the invoice in two sentences.");
         await page.GetByLabel("tier", new() { Exact = true }).FillAsync("local");
         await page.GetByLabel("maxOutputTokens", new() { Exact = true }).FillAsync("120");
-        await ConsoleFixture.ScreenshotAsync(page, "08-create-app-form");
+        await page.GetByLabel("Test input", new() { Exact = true }).FillAsync(TestInput);
+        await page.GetByLabel("The answer must contain", new() { Exact = true }).FillAsync("invoice");
+        await ScreenshotAsync(page, "08-create-app-form");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create app" }).ClickAsync();
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "App created" })).ToBeVisibleAsync(new() { Timeout = ApiWait });
@@ -88,6 +99,12 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         Assert.Equal("local", parameters.GetProperty("tier").GetString());
         Assert.Equal("120", parameters.GetProperty("maxOutputTokens").GetString());
         Assert.False(parameters.TryGetProperty("chunkTokens", out _), "a parameter left empty is not sent: the template's default applies");
+        var test = Assert.Single(app.GetProperty("tests").EnumerateArray());
+        Assert.Equal("smoke", test.GetProperty("name").GetString());
+        Assert.Equal(TestInput, test.GetProperty("input").GetString());
+        var assertion = Assert.Single(test.GetProperty("assertions").EnumerateArray());
+        Assert.Equal("contains", assertion.GetProperty("kind").GetString());
+        Assert.Equal("invoice", assertion.GetProperty("value").GetString());
         Assert.Equal("draft", (await GetJsonAsync($"admin/apps/{appId}/versions/1")).GetProperty("state").GetString());
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit for approval" }).ClickAsync();
@@ -101,7 +118,12 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
             await Expect(gates).ToContainTextAsync(gate.GetProperty("gate").GetString()!);
         }
 
-        await ConsoleFixture.ScreenshotAsync(page, "08-create-app");
+        // An internal app whose test passes through the template (the local extractive model keeps "invoice") needs no approver.
+        Assert.True(version.GetProperty("state").GetString() == "approved", version.ToString());
+        await Expect(page.Locator("main").GetByRole(AriaRole.Status).Filter(new() { HasText = "approved automatically" })).ToBeVisibleAsync();
+        await Expect(gates.GetByText("failed")).ToHaveCountAsync(0);
+
+        await ScreenshotAsync(page, "08-create-app");
         await page.Context.CloseAsync();
     }
 
@@ -132,7 +154,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await Expect(FieldError(page, "appId")).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("parameters.approvers");
         await Expect(Field(page, "parameters.approvers")).ToBeFocusedAsync();
-        await ConsoleFixture.ScreenshotAsync(page, "08-create-app-errors");
+        await ScreenshotAsync(page, "08-create-app-errors");
 
         using var missing = await fixture.FrontDoor.AdminAsync(HttpMethod.Get, $"admin/apps/{appId}");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
@@ -191,7 +213,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await Expect(Entries(page)).ToContainTextAsync("http-json");
         await Expect(page.GetByText("Reuse rate (apps)")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Retirement candidates" })).ToBeVisibleAsync();
-        await ConsoleFixture.ScreenshotAsync(page, "07-catalog");
+        await ScreenshotAsync(page, "07-catalog");
 
         await page.GetByRole(AriaRole.Searchbox, new() { Name = "Search" }).FillAsync("summar");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
@@ -280,7 +302,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
             if (path == "/catalog")
             {
                 await Expect(Entries(page)).ToContainTextAsync("approvals-bot");
-                await ConsoleFixture.ScreenshotAsync(page, "07-catalog-phone");
+                await ScreenshotAsync(page, "07-catalog-phone");
             }
 
             Assert.True(

@@ -72,7 +72,7 @@ async function catalogView(ctx) {
 
   return html`
     ${pageHeader('Catalog', 'Templates, connectors, shared prompts and chains apps are built from — with who uses them.')}
-    <div class="grid four">
+    <div class="grid four catalog-stats">
       ${stat('Entries', entries instanceof Error ? '—' : number(entries.length), filtered ? 'matching the filters' : 'latest version of each')}
       ${stat('Reuse rate (apps)', reuse ? percent(reuse.appsShare) : '—', reuse ? `${number(reuse.appsOnCatalog)} of ${number(reuse.apps)} apps built on the catalog` : nothing)}
       ${stat('Reuse rate (calls)', reuse ? percent(reuse.callsShare) : '—', reuse ? `${number(reuse.callsOnCatalog)} of ${number(reuse.calls)} calls` : nothing)}
@@ -107,7 +107,7 @@ async function catalogView(ctx) {
       <section class="card" aria-labelledby="catalog-usage">
         <h2 id="catalog-usage">Most used</h2>
         ${usage instanceof Error ? errorView(usage) : html`
-          <p class="muted">${usage.definition}</p>
+          <details class="muted"><summary>How usage and reuse are counted</summary><p>${usage.definition}</p></details>
           ${dataTable([
             { label: 'Entry', value: u => link(entryPath(u.kind, u.name), u.name) },
             { label: 'Kind', value: u => badge(u.kind, 'info') },
@@ -187,7 +187,7 @@ async function entryView(ctx) {
   return html`
     ${pageHeader(entry.name, shown.description, create)}
     <p class="muted">${link('/catalog', 'Catalog')} › ${link(`/catalog${queryOf({ kind: entry.kind })}`, `${entry.kind}s`)} › ${entry.name}</p>
-    <div class="grid four">
+    <div class="grid four catalog-stats">
       ${stat('Kind', entry.kind, shown.certified ? 'certified by the platform team' : 'published by a team')}
       ${stat('Version', html`<code>${shown.version}</code>`, shown.reference === entry.latest ? 'latest' : `latest is ${entry.latest}`)}
       ${stat('Apps using it', number(entry.usage.apps), `${number(shown.usage.apps)} on this version`)}
@@ -279,6 +279,12 @@ function bodyOf(form, template) {
     parameters,
   };
   if (value('defaultTier').trim()) body.defaultTier = value('defaultTier').trim();
+  // One optional regression test: a promotion needs at least one, and it runs through the template.
+  const testInput = value('tests[0].input');
+  const expected = value('tests[0].assertions[0].value').trim();
+  if (testInput.trim() || expected) {
+    body.tests = [{ name: value('tests[0].name').trim(), input: testInput, assertions: expected ? [{ kind: 'contains', value: expected }] : [] }];
+  }
   const limit = value('budget.limitUsd').trim();
   if (limit) body.budget = { limitUsd: Number.isFinite(Number(limit)) ? Number(limit) : limit, period: value('budget.period') };
   return body;
@@ -310,7 +316,7 @@ function field(state, name, label, input, { required = false, help = null } = {}
 
 function describe(spec) {
   const parts = [spec.description];
-  if (spec.default !== null && spec.default !== undefined && spec.default !== '') parts.push(`Default: ${spec.default}.`);
+  if (spec.default !== null && spec.default !== undefined && spec.default !== '') parts.push(`Default: ${spec.default}${/[.!?]$/.test(spec.default) ? '' : '.'}`);
   if (spec.kind === 'tier') parts.push("One of the app's allowed tiers.");
   if (spec.kind === 'list') parts.push('One per line.');
   if (spec.kind === 'duration') parts.push('e.g. 90s, 15m, 2h, 3d or PT2H.');
@@ -488,6 +494,15 @@ function createForm(state, template, update) {
     <fieldset><legend>Template parameters — <code>${template.reference}</code></legend>
       ${template.parameters.length === 0 ? html`<p class="muted">This template takes no parameters.</p>` : nothing}
       ${template.parameters.map(spec => field(state, `parameters.${spec.name}`, spec.name, parameterInput(spec), { required: spec.required, help: describe(spec) }))}
+    </fieldset>
+
+    <fieldset><legend>Regression test</legend>
+      <p class="muted">Submitting runs the app's regression tests through the template; a promotion needs at least one. Add more in a later version.</p>
+      ${field(state, 'tests[0].name', 'Test name', textInput('tests[0].name', { value: 'smoke' }))}
+      ${field(state, 'tests[0].input', 'Test input', ({ id, invalid, describedBy }) => html`<textarea id=${id} name="tests[0].input" rows="3"
+          placeholder="What a user would send" aria-invalid=${invalid ? 'true' : 'false'} aria-describedby=${describedBy ?? nothing}></textarea>`,
+        { help: 'Leave empty to add tests later.' })}
+      ${field(state, 'tests[0].assertions[0].value', 'The answer must contain', textInput('tests[0].assertions[0].value', { placeholder: 'e.g. invoice' }))}
     </fieldset>
 
     <div class="row">
