@@ -76,6 +76,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await page.GetByLabel("Allowed tiers", new() { Exact = true }).FillAsync("local, standard");
         await page.GetByLabel("Default tier", new() { Exact = true }).FillAsync("local");
         await page.GetByLabel("Budget limit (USD)", new() { Exact = true }).FillAsync("5");
+        await page.GetByLabel("Expected calls a month", new() { Exact = true }).FillAsync("1000");
         await page.GetByLabel("instructions", new() { Exact = true }).FillAsync("Summarise the invoice in two sentences.");
         await page.GetByLabel("tier", new() { Exact = true }).FillAsync("local");
         await page.GetByLabel("maxOutputTokens", new() { Exact = true }).FillAsync("120");
@@ -94,6 +95,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         Assert.Equal(new[] { "local", "standard" }, app.GetProperty("allowedTiers").EnumerateArray().Select(t => t.GetString()!).ToArray());
         Assert.Equal("local", app.GetProperty("defaultTier").GetString());
         Assert.Equal(5m, app.GetProperty("limitUsd").GetDecimal());
+        Assert.Equal(1000, app.GetProperty("expectedCallsPerMonth").GetInt64());
         var parameters = app.GetProperty("parameters");
         Assert.Equal("Summarise the invoice in two sentences.", parameters.GetProperty("instructions").GetString());
         Assert.Equal("local", parameters.GetProperty("tier").GetString());

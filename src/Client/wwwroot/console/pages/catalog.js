@@ -285,6 +285,8 @@ function bodyOf(form, template) {
   if (testInput.trim() || expected) {
     body.tests = [{ name: value('tests[0].name').trim(), input: testInput, assertions: expected ? [{ kind: 'contains', value: expected }] : [] }];
   }
+  const expectedCalls = value('expectedCallsPerMonth').trim();
+  if (expectedCalls) body.expectedCallsPerMonth = Number.isFinite(Number(expectedCalls)) ? Number(expectedCalls) : expectedCalls;
   const limit = value('budget.limitUsd').trim();
   if (limit) body.budget = { limitUsd: Number.isFinite(Number(limit)) ? Number(limit) : limit, period: value('budget.period') };
   return body;
@@ -489,6 +491,8 @@ function createForm(state, template, update) {
           { help: "Leave empty to set no budget of the app's own." })}
         ${field(state, 'budget.period', 'Budget period', selectInput('budget.period', ['month', 'day']))}
       </div>
+      ${field(state, 'expectedCallsPerMonth', 'Expected calls a month', textInput('expectedCallsPerMonth', { type: 'number', extra: { step: '1', min: '0', inputmode: 'numeric' }, placeholder: 'e.g. 1000' }),
+        { help: "The cost gate multiplies the tests' cost per call by it and checks the result against the budget." })}
     </fieldset>
 
     <fieldset><legend>Template parameters — <code>${template.reference}</code></legend>
