@@ -82,7 +82,7 @@ internal static class PolicyEndpoints
         var result = await cluster.RunAsync(_ => new ValueTask<PolicyPublishResult>(policySet.PublishAsync(yaml, principal.Name, comment)), context.RequestAborted);
         if (!result.Accepted)
         {
-            var first = result.Errors.Count == 0 ? "invalid" : $"line {result.Errors[0].Line}, column {result.Errors[0].Column}: {result.Errors[0].Message}";
+            var first = result.Errors.Count == 0 ? "invalid" : $"line {result.Errors[0].Line}, column {result.Errors[0].Column}: {result.Errors[0].Message.TrimEnd('.')}";
             await context.AuditAsync(grains, "policy.refused", Target, $"{result.Errors.Count} error(s), first at {first}; version {result.ActiveVersion} stays active");
             return TypedResults.Problem(
                 title: "Invalid policy document",
