@@ -183,7 +183,7 @@ export function errorView(error) {
   const fields = error instanceof ApiError ? Object.entries(error.errors || {}) : [];
   const title = error instanceof ApiError ? error.title : 'Something went wrong';
   return html`<div class="alert error" role="alert"><strong>${title}</strong>${error.status ? html` <span class="muted">(${error.status})</span>` : nothing}
-    <div>${error.detail || error.message}</div>
+    ${(error.detail || error.message) !== title ? html`<div>${error.detail || error.message}</div>` : nothing}
     ${fields.length ? html`<ul>${fields.map(([field, messages]) => html`<li><code>${field}</code>: ${[].concat(messages).join(' ')}</li>`)}</ul>` : nothing}</div>`;
 }
 
