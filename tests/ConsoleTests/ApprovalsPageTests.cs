@@ -74,7 +74,6 @@ public sealed class ApprovalsPageTests(ConsoleFixture fixture)
         await Expect(gates.GetByRole(AriaRole.Row).Filter(new() { HasText = "regression_tests" })).ToContainTextAsync("passed");
         await Expect(card.GetByRole(AriaRole.Table, new() { Name = $"Regression tests of {appId} v1" })).ToContainTextAsync("mentions-invoices");
         await Expect(card.GetByRole(AriaRole.Link, new() { Name = appId })).ToHaveAttributeAsync("href", $"/console/apps/{appId}");
-        await card.ScrollIntoViewIfNeededAsync();
         await ConsoleFixture.ScreenshotAsync(page, "04-approvals");
 
         await card.GetByLabel($"Comment on {appId} v1").FillAsync("Reviewed in the console: data access is fine.");
@@ -198,6 +197,31 @@ public sealed class ApprovalsPageTests(ConsoleFixture fixture)
         await Expect(Card(page, appId).GetByRole(AriaRole.Button, new() { Name = "Approve" })).ToBeEnabledAsync();
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the page is wider than the phone");
         await ConsoleFixture.ScreenshotAsync(page, "04-approvals-phone");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_empty_queue_says_nothing_is_waiting()
+    {
+        // The queue is shared by every test of the cluster, so the page is shown an empty answer of the API.
+        var page = await fixture.SignInAsync(FrontDoorFixture.ApproverToken);
+        await page.RouteAsync("**/admin/approvals", route => route.FulfillAsync(new() { Status = 200, ContentType = "application/json", Body = "[]" }));
+        await ConsoleFixture.GoToAsync(page, "/approvals");
+
+        await Expect(page.Locator("main .empty")).ToContainTextAsync("Nothing is waiting for approval");
+        await Expect(page.Locator("main section.approval")).ToHaveCountAsync(0);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_author_is_shown_the_api_refusal_of_the_queue()
+    {
+        var page = await fixture.SignInAsync(FrontDoorFixture.AuthorToken);
+        await ConsoleFixture.GoToAsync(page, "/approvals");
+
+        var alert = page.Locator("main").GetByRole(AriaRole.Alert);
+        await Expect(alert).ToContainTextAsync("403");
+        await Expect(page.Locator("main")).ToContainTextAsync("The queue is for approvers, admins and viewers");
         await page.Context.CloseAsync();
     }
 }

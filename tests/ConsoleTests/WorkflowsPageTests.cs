@@ -92,7 +92,6 @@ public sealed class WorkflowsPageTests(ConsoleFixture fixture)
         var card = Card(page, workflow);
         await Expect(card).ToContainTextAsync("head-of-finance");
         await Expect(card.GetByText($"Only {FrontDoorFixture.ApproverName} may decide now")).ToHaveCountAsync(0);
-        await card.ScrollIntoViewIfNeededAsync();
         await ConsoleFixture.ScreenshotAsync(page, "05-workflows");
 
         await card.GetByLabel(Comment(workflow)).FillAsync("Customer workshop, fine.");
@@ -126,7 +125,7 @@ public sealed class WorkflowsPageTests(ConsoleFixture fixture)
         await page.GetByLabel(Comment(workflow)).FillAsync("Over the limit and no customer reason.");
         await page.GetByRole(AriaRole.Button, new() { Name = "Reject" }).ClickAsync();
 
-        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Rejected by {FrontDoorFixture.ApproverName}");
+        await Expect(page.Locator("main").GetByRole(AriaRole.Status)).ToContainTextAsync($"Rejected by {FrontDoorFixture.ApproverName}");
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "History" })).ToContainTextAsync("rejected");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Reject" })).ToHaveCountAsync(0);
         await ConsoleFixture.ScreenshotAsync(page, "05-workflows-detail");

@@ -107,7 +107,7 @@ async function listView(ctx) {
 function openCard(w, ctx) {
   return html`<section class="card workflow" aria-label=${`Workflow ${w.workflowId} of ${w.appId}`}>
     <div class="approval-head">
-      <h3>${link(`/apps/${seg(w.appId)}`, w.appName || w.appId)} <span class="muted">· ${link(workflowPath(w), w.workflowId)}</span></h3>
+      <h3>${link(`/apps/${seg(w.appId)}`, w.appName || w.appId)} <code class="muted">${w.appId}</code> <span class="muted">· ${link(workflowPath(w), w.workflowId)}</span></h3>
       ${stateBadge(w.state)} ${verdict(w.recommendation)}
     </div>
     <dl class="facts">
