@@ -43,7 +43,7 @@ async function approvalsView(ctx) {
   const oldest = queue.reduce((a, b) => (a.submittedAt <= b.submittedAt ? a : b));
 
   return html`${header}
-    <div class="grid three approvals-stats">
+    <div class="grid three queue-stats">
       ${stat('Waiting', queue.length, queue.length === 1 ? 'version' : 'versions')}
       ${stat('With a failed gate', failing, 'look at the details before approving')}
       ${stat('Oldest submission', when(oldest.submittedAt), `${oldest.appId} v${oldest.version}`)}

@@ -80,7 +80,7 @@ async function listView(ctx) {
       <label class="check"><input type="checkbox" name="mine" .checked=${mine} @change=${e => go(state, e.target.checked)}>
         Only those I (${session.name}) may decide</label>
     </form>
-    <div class="grid three">
+    <div class="grid three queue-stats">
       ${stat('Waiting for a decision', open.length)}
       ${stat('Escalated', open.filter(w => w.state === 'escalated').length, 'the approvers did not decide in time')}
       ${stat('Decided or timed out', closed.length, 'most recent first')}
@@ -130,7 +130,7 @@ async function detailView(ctx) {
   const open = w.mayDecide.length > 0;
   return html`${pageHeader(`Workflow ${w.workflowId}`, html`${link(`/apps/${seg(w.appId)}`, w.appId)} version ${w.version} · run <code>${w.runId}</code>`,
       html`<a class="button secondary" href="/console/workflows" data-route>All workflows</a>`)}
-    <div class="grid four">
+    <div class="grid four queue-stats">
       ${stat('State', stateBadge(w.state))}
       ${stat('Requester', w.requester)}
       ${stat(w.state === 'escalated' ? 'Escalation deadline' : 'Deadline', when(w.deadline), open ? 'the workflow escalates or times out then' : 'final')}
