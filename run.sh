@@ -67,6 +67,11 @@ if [[ ! -s "$DATA/admin-token" ]]; then
   (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA/admin-token")
 fi
 ADMIN_TOKEN="$(cat "$DATA/admin-token")"
+# A second principal with the viewer role, to see the console as someone who reads but cannot change anything.
+if [[ ! -s "$DATA/viewer-token" ]]; then
+  (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA/viewer-token")
+fi
+VIEWER_TOKEN="$(cat "$DATA/viewer-token")"
 
 # State is keyed by the service id, so it survives; each run is a fresh cluster so a silo that
 # crashed last time (its membership row still "Active") never delays this one.
@@ -104,6 +109,7 @@ say "starting the front door on $URL"
 (
   cd "src/Client/bin/$CONFIGURATION/net10.0"
   ASPNETCORE_URLS="http://127.0.0.1:$PORT" FrontDoor__CoHostSilo="false" FrontDoor__AdminToken="$ADMIN_TOKEN" \
+    FrontDoor__Principals__0__Name="viewer" FrontDoor__Principals__0__Role="viewer" FrontDoor__Principals__0__Token="$VIEWER_TOKEN" \
     exec dotnet MicroApps.Orleans.Client.dll
 ) >"$LOGS/frontdoor.log" 2>&1 &
 FRONTDOOR_PID=$!
@@ -173,7 +179,9 @@ cat <<INFO
 
   MicroApps.Orleans is running.
     front door    $URL   (API reference: $URL/scalar/v1, OpenAPI: $URL/openapi/v1.json)
+    admin console $URL/console/   (sign in with a token below; Orleans dashboard: $URL/dashboard/ for admins)
     admin token   $ADMIN_TOKEN   (saved in .data/admin-token)
+    viewer token  $VIEWER_TOKEN   (saved in .data/viewer-token: sees everything, changes nothing)
     demo app      $DEMO_APP, key $DEMO_KEY   (saved in .data/demo-key), spent today \$$SPENT of \$5
     logs          .data/logs/{azurite,silo,frontdoor}.log
 

@@ -153,6 +153,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/budgets/{budgetId}/alerts", "GET /admin/alerts", "POST /admin/budgets/{budgetId}/acknowledge",
                      "GET /admin/cost/spend", "GET /admin/cost/summary", "GET /admin/cost/budgets", "GET /admin/kpis",
                      "GET /admin/traces", "GET /admin/traces/{appId}/{requestId}", "GET /admin/prompts/search",
+                     "GET /admin/traces/{appId}/{requestId}/sample",
                      "GET /admin/apps/{appId}/savings",
                      "GET /admin/savings/quality", "POST /admin/savings/quality/{queryType}/evidence",
                      "GET /admin/apps/{appId}/workflows", "GET /admin/apps/{appId}/workflows/{workflowId}",

@@ -74,6 +74,7 @@ public static partial class AdminEndpoints
         admin.MapCatalogEndpoints();
         admin.MapPackEndpoints();
         admin.MapManifestEndpoints();
+        admin.MapConsoleTraceEndpoints();
 
         return endpoints;
     }

@@ -156,7 +156,7 @@ export function gauge(spent, limit) {
   return html`<div class=${`gauge ${kind}`} role="meter" aria-valuemin="0" aria-valuemax=${Number(limit)} aria-valuenow=${Number(spent)}
       aria-label="Budget used" title=${`${money(spent)} of ${money(limit)}`}>
     <div class="bar"><div class="fill" style=${`width:${width}`}></div></div>
-    <span class="text">${percent(share, 0)} of ${money(limit)}</span></div>`;
+    <span class="text">${share > 0 && share < 0.01 ? '<1%' : percent(share, 0)} of ${money(limit)}</span></div>`;
 }
 
 // ---- Page pieces --------------------------------------------------------------------------------------------
