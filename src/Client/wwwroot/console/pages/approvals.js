@@ -61,7 +61,7 @@ function pendingCard(item, version, ctx) {
       <h2>${link(`/apps/${seg(item.appId)}`, item.appId)} <span class="muted">version ${item.version}</span></h2>
       ${badge('submitted', 'warn')}
     </div>
-    <dl class="facts">
+    <dl class="approval-facts">
       <div><dt>Author</dt><dd>${item.author}</dd></div>
       <div><dt>Team</dt><dd>${item.team}</dd></div>
       <div><dt>Audience</dt><dd>${badge(item.audience, item.audience === 'external' ? 'warn' : 'info')}</dd></div>

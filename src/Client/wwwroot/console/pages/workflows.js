@@ -110,7 +110,7 @@ function openCard(w, ctx) {
       <h3>${link(`/apps/${seg(w.appId)}`, w.appName || w.appId)} <code class="muted">${w.appId}</code> <span class="muted">· ${link(workflowPath(w), w.workflowId)}</span></h3>
       ${stateBadge(w.state)} ${verdict(w.recommendation)}
     </div>
-    <dl class="facts">
+    <dl class="approval-facts">
       <div><dt>Requester</dt><dd>${w.requester}</dd></div>
       <div><dt>Approvers</dt><dd>${people(w.approvers)}</dd></div>
       <div><dt>Escalates to</dt><dd>${people(w.escalateTo)}</dd></div>
@@ -141,7 +141,7 @@ async function detailView(ctx) {
       <div class="card"><h2>Recommendation ${verdict(w.recommendation)}</h2><pre class="recommendation">${w.recommendation}</pre></div>
     </div>
     <div class="card">
-      <dl class="facts">
+      <dl class="approval-facts">
         <div><dt>Approvers</dt><dd>${people(w.approvers)}</dd></div>
         <div><dt>Escalates to</dt><dd>${people(w.escalateTo)}</dd></div>
         <div><dt>May decide now</dt><dd>${people(w.mayDecide)}</dd></div>
