@@ -158,6 +158,7 @@ public sealed class AdminRoleMatrixTests(FrontDoorFixture fixture)
                      "GET /admin/savings/quality", "POST /admin/savings/quality/{queryType}/evidence",
                      "GET /admin/apps/{appId}/workflows", "GET /admin/apps/{appId}/workflows/{workflowId}",
                      "POST /admin/apps/{appId}/workflows/{workflowId}/approve", "POST /admin/apps/{appId}/workflows/{workflowId}/reject",
+                     "GET /admin/workflows",
                      "GET /admin/catalog", "GET /admin/catalog/usage", "GET /admin/catalog/retirement", "POST /admin/catalog/prompts",
                      "POST /admin/catalog/chains", "GET /admin/catalog/{kind}/{name}", "GET /admin/catalog/{kind}/{name}/{version}",
                      "GET /admin/apps/{appId}/upgrades", "POST /admin/apps/{appId}/upgrades/accept",

@@ -70,6 +70,7 @@ public static partial class AdminEndpoints
         admin.MapSamplingEndpoints();
         admin.MapSavingsEndpoints();
         admin.MapWorkflowEndpoints();
+        admin.MapConsoleWorkflowEndpoints();
         admin.MapCatalogEndpoints();
         admin.MapPackEndpoints();
         admin.MapManifestEndpoints();

@@ -52,6 +52,14 @@ public static class ApprovalWorkflowStates
 
     /// <summary>Approved, rejected or timed out: nothing changes it any more.</summary>
     public static bool IsFinal(ApprovalWorkflowState state) => state >= ApprovalWorkflowState.Approved;
+
+    /// <summary>Who may decide a workflow in <paramref name="state"/>: the approvers while pending; the approvers and the escalation approvers once escalated; nobody once final.</summary>
+    public static IReadOnlyList<string> Deciders(ApprovalWorkflowState state, IReadOnlyList<string> approvers, IReadOnlyList<string> escalateTo) => state switch
+    {
+        ApprovalWorkflowState.Pending => approvers,
+        ApprovalWorkflowState.Escalated => [.. approvers.Concat(escalateTo).Distinct(StringComparer.Ordinal)],
+        _ => [],
+    };
 }
 
 /// <summary>What starts a workflow: the run that drafted the recommendation and the template's settings as the run saw them.</summary>
@@ -174,12 +182,7 @@ public sealed record ApprovalWorkflowView(
     [property: Id(14)] IReadOnlyList<WorkflowHistoryEntry> History)
 {
     /// <summary>Who may decide now: the approvers while pending; the approvers and the escalation approvers once escalated; nobody once final.</summary>
-    public IReadOnlyList<string> DecidersNow => State switch
-    {
-        ApprovalWorkflowState.Pending => Approvers,
-        ApprovalWorkflowState.Escalated => [.. Approvers.Concat(EscalateTo).Distinct(StringComparer.Ordinal)],
-        _ => [],
-    };
+    public IReadOnlyList<string> DecidersNow => ApprovalWorkflowStates.Deciders(State, Approvers, EscalateTo);
 }
 
 /// <summary>How a start ended.</summary>
