@@ -195,7 +195,7 @@ public sealed class ApprovalsPageTests(ConsoleFixture fixture)
 
         await Expect(Card(page, appId)).ToBeVisibleAsync();
         await Expect(Card(page, appId).GetByRole(AriaRole.Button, new() { Name = "Approve" })).ToBeEnabledAsync();
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the page is wider than the phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the page");
         await ConsoleFixture.ScreenshotAsync(page, "04-approvals-phone");
         await page.Context.CloseAsync();
     }

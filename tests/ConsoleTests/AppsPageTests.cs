@@ -264,12 +264,12 @@ public sealed class AppsPageTests(ConsoleFixture fixture)
 
         await ConsoleFixture.GoToAsync(page, "/apps");
         await Expect(AppRow(page, appId)).ToHaveCountAsync(1);
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the apps list is wider than a phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the apps list");
         await ConsoleFixture.ScreenshotAsync(page, "02-apps-phone");
 
         await ConsoleFixture.GoToAsync(page, $"/apps/{appId}");
         await Expect(page.Locator("pre.manifest")).ToBeVisibleAsync();
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the app page is wider than a phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the app page");
         await ConsoleFixture.ScreenshotAsync(page, "03-app-phone");
         await page.Context.CloseAsync();
     }

@@ -307,9 +307,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
                 await ScreenshotAsync(page, "07-catalog-phone");
             }
 
-            Assert.True(
-                await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
-                $"{path} is wider than a {ConsoleFixture.Phone.Width} px phone");
+            await ConsoleFixture.AssertFitsAsync(page, $"{path}");
         }
 
         await page.Context.CloseAsync();

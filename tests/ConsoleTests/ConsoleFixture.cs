@@ -90,6 +90,24 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await Expect(page.Locator("main .loading")).ToHaveCountAsync(0);
     }
 
+    /// <summary>
+    /// Fails when the page is wider than its viewport (a phone user would have to scroll sideways), naming the
+    /// elements that stick out past the right edge.
+    /// </summary>
+    public static async Task AssertFitsAsync(IPage page, string what)
+    {
+        var overflowing = await page.EvaluateAsync<string[]>("""
+            () => document.documentElement.scrollWidth <= window.innerWidth ? [] :
+              [...document.querySelectorAll('main *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+                .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+                .slice(0, 5)
+                .map(e => `<${e.tagName.toLowerCase()} class="${e.className}"> ${Math.round(e.getBoundingClientRect().right)} px: ${(e.textContent || '').trim().slice(0, 60)}`)
+                .concat([`page ${document.documentElement.scrollWidth} px, viewport ${window.innerWidth} px`])
+            """);
+        Assert.True(overflowing.Length == 0, $"{what} is wider than the viewport: {string.Join("; ", overflowing)}");
+    }
+
     /// <summary>Saves a full-page screenshot as <c>{name}.png</c> in <see cref="ScreenshotDirectory"/>.</summary>
     public static Task ScreenshotAsync(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });

@@ -140,12 +140,12 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         await ConsoleFixture.GoToAsync(page, "/cost");
         await Expect(page.Locator("table[aria-label='Spend by app']")).ToContainTextAsync(appId);
         await page.WaitForFunctionAsync("() => { const c = document.querySelector('main canvas'); return !!(window.Chart && c && window.Chart.getChart(c)); }");
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the cost page is wider than a phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the cost page");
         await ConsoleFixture.ScreenshotAsync(page, "09-cost-phone");
 
         await ConsoleFixture.GoToAsync(page, $"/cost/budgets/app:{appId}");
         await Expect(page.GetByLabel("Limit (USD)")).ToBeVisibleAsync();
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the budget page is wider than a phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the budget page");
         await page.Context.CloseAsync();
     }
 

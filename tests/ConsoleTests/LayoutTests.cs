@@ -14,9 +14,7 @@ public sealed class LayoutTests(ConsoleFixture fixture)
         var page = await fixture.SignInAsync(FrontDoorFixture.AdminToken, ConsoleFixture.Phone);
         await ConsoleFixture.GoToAsync(page, path);
 
-        Assert.True(
-            await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
-            $"{path} is wider than a {ConsoleFixture.Phone.Width} px phone");
+        await ConsoleFixture.AssertFitsAsync(page, $"{path}");
         await Expect(page.GetByRole(AriaRole.Alert)).ToHaveCountAsync(0);
         await page.Context.CloseAsync();
     }

@@ -157,7 +157,7 @@ public sealed class PoliciesPageTests(ConsoleFixture fixture)
         await Expect(page.GetByLabel("Policy YAML")).ToBeVisibleAsync();
         await Expect(page.GetByRole(AriaRole.Form, new() { Name = "Dry run" })).ToBeVisibleAsync();
 
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await ConsoleFixture.AssertFitsAsync(page, "the policies page");
         await ConsoleFixture.ScreenshotAsync(page, "11-policies-phone");
         await page.Context.CloseAsync();
     }

@@ -194,20 +194,17 @@ public sealed class TelemetryPageTests(ConsoleFixture fixture)
         var page = await fixture.SignInAsync(FrontDoorFixture.AdminToken, ConsoleFixture.Phone);
         await ConsoleFixture.GoToAsync(page, $"/telemetry?app={appId}");
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Traces" })).ToContainTextAsync(requestId);
-        Assert.True(await FitsAsync(page), "the trace search is wider than a phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the trace search");
         await ConsoleFixture.ScreenshotAsync(page, "13-telemetry-phone");
 
         await ConsoleFixture.GoToAsync(page, $"/telemetry/traces/{appId}/{requestId}");
         await Expect(page.GetByRole(AriaRole.Region, new() { Name = "Route" })).ToBeVisibleAsync();
-        Assert.True(await FitsAsync(page), "the trace page is wider than a phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the trace page");
 
         await ConsoleFixture.GoToAsync(page, "/telemetry/prompts");
-        Assert.True(await FitsAsync(page), "the prompt store is wider than a phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the prompt store");
         await page.Context.CloseAsync();
     }
-
-    private static Task<bool> FitsAsync(IPage page) =>
-        page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth");
 
     /// <summary>Makes a governed call with a fresh request id, checks its status, and returns the request id.</summary>
     private async Task<string> CallAsync(string key, string text, HttpStatusCode expected)

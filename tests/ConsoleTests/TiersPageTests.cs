@@ -64,8 +64,7 @@ public sealed class TiersPageTests(ConsoleFixture fixture)
         await ConsoleFixture.GoToAsync(page, "/tiers");
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Models of premium" })).ToContainTextAsync(FrontDoorFixture.PremiumModel);
 
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
-            "the tiers page is wider than a 390 px phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the tiers page");
         await ConsoleFixture.ScreenshotAsync(page, "06-tiers-phone");
         await page.Context.CloseAsync();
     }

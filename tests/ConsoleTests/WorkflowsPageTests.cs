@@ -142,7 +142,7 @@ public sealed class WorkflowsPageTests(ConsoleFixture fixture)
 
         await ConsoleFixture.GoToAsync(page, "/workflows");
         await Expect(Card(page, workflow)).ToBeVisibleAsync();
-        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the page is wider than the phone");
+        await ConsoleFixture.AssertFitsAsync(page, "the page");
         await ConsoleFixture.ScreenshotAsync(page, "05-workflows-phone");
 
         await page.GetByLabel($"Only those I ({FrontDoorFixture.ViewerName}) may decide").CheckAsync();

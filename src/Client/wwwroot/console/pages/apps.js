@@ -305,7 +305,7 @@ function summary(app) {
     ${stat('Budget', gauge(app.spentUsd, app.budgetConfigured ? app.limitUsd : 0), `${money(app.spentUsd)} spent`)}
     ${stat('Quotas', `${number(app.quotas.requestsPerMinute)}/min`, `${number(app.quotas.tokensPerDay)} tokens/day`)}
   </div>
-  <section class="card" aria-label="About the app"><dl class="facts">
+  <section class="card" aria-label="About the app"><dl class="app-facts">
     <dt>Owner</dt><dd>${app.owner}</dd>
     <dt>Team</dt><dd>${app.team}</dd>
     <dt>Audience</dt><dd>${app.audience}</dd>

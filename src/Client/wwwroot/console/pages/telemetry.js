@@ -261,7 +261,7 @@ async function traceView(ctx) {
     <div class="grid two">
       <section class="card" aria-label="Route">
         <h2>Route</h2>
-        <dl class="facts">
+        <dl class="trace-facts">
           ${fact('Tier', trace.modelTier || null)}
           ${fact('Model', trace.model || null)}
           ${fact('Route', trace.route ? html`<code>${trace.route}</code>` : null)}
@@ -276,7 +276,7 @@ async function traceView(ctx) {
 
       <section class="card" aria-label="Policy decisions">
         <h2>Policy decisions</h2>
-        <dl class="facts">
+        <dl class="trace-facts">
           ${fact('Decision', trace.policy ? html`${badge(policyAction, actionKinds[policyAction] ?? 'info')} <code>${policyRest.join(':')}</code>` : html`<span class="muted">not evaluated (the call ended before policies ran)</span>`)}
           ${fact('Policy set version', trace.policyVersion ? `v${trace.policyVersion}` : html`<span class="muted">none published</span>`)}
           ${fact('PII found', trace.piiClasses === null || trace.piiClasses === undefined ? html`<span class="muted">not scanned</span>`
@@ -300,7 +300,7 @@ async function traceView(ctx) {
 
     <section class="card" aria-label="Call details">
       <h2>Details</h2>
-      <dl class="facts">
+      <dl class="trace-facts">
         ${fact('Time', when(trace.timestamp))}
         ${fact('App', link(`/apps/${seg(trace.appId)}`, trace.appId))}
         ${fact('Team', trace.team || null)}
