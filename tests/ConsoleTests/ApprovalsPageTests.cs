@@ -43,17 +43,8 @@ public sealed class ApprovalsPageTests(ConsoleFixture fixture)
         return appId;
     }
 
-    private async Task<JsonElement> AdminGetAsync(string path)
-    {
-        using var response = await fixture.FrontDoor.AdminAsync(HttpMethod.Get, path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {text}");
-        using var json = JsonDocument.Parse(text);
-        return json.RootElement.Clone();
-    }
-
     private async Task<string> VersionStateAsync(string appId) =>
-        (await AdminGetAsync($"admin/apps/{appId}/versions/1")).GetProperty("state").GetString()!;
+        (await fixture.AdminJsonAsync($"admin/apps/{appId}/versions/1")).GetProperty("state").GetString()!;
 
     private static ILocator Card(IPage page, string appId) =>
         page.GetByRole(AriaRole.Region, new() { Name = $"Approval of {appId} v1", Exact = true });
@@ -82,9 +73,9 @@ public sealed class ApprovalsPageTests(ConsoleFixture fixture)
         await Expect(page.Locator("#toasts")).ToContainTextAsync($"{appId} v1 approved");
         await Expect(Card(page, appId)).ToHaveCountAsync(0);
         Assert.Equal("approved", await VersionStateAsync(appId));
-        var queue = await AdminGetAsync("admin/approvals");
+        var queue = await fixture.AdminJsonAsync("admin/approvals");
         Assert.DoesNotContain(queue.EnumerateArray(), p => p.GetProperty("appId").GetString() == appId);
-        var audit = await AdminGetAsync($"admin/audit?target=app:{appId}&action=app.version.approved");
+        var audit = await fixture.AdminJsonAsync($"admin/audit?target=app:{appId}&action=app.version.approved");
         var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray());
         Assert.Equal(FrontDoorFixture.ApproverName, entry.GetProperty("actor").GetString());
         Assert.Contains("Reviewed in the console: data access is fine.", entry.GetProperty("reason").GetString());
@@ -109,10 +100,10 @@ public sealed class ApprovalsPageTests(ConsoleFixture fixture)
 
         await Expect(page.Locator("#toasts")).ToContainTextAsync($"{appId} v1 rejected");
         await Expect(Card(page, appId)).ToHaveCountAsync(0);
-        var version = await AdminGetAsync($"admin/apps/{appId}/versions/1");
+        var version = await fixture.AdminJsonAsync($"admin/apps/{appId}/versions/1");
         Assert.Equal("rejected", version.GetProperty("state").GetString());
         Assert.Equal("The regression test is too thin.", version.GetProperty("approval").GetProperty("comment").GetString());
-        var audit = await AdminGetAsync($"admin/audit?target=app:{appId}&action=app.version.rejected");
+        var audit = await fixture.AdminJsonAsync($"admin/audit?target=app:{appId}&action=app.version.rejected");
         Assert.Equal(FrontDoorFixture.ApproverName, Assert.Single(audit.GetProperty("entries").EnumerateArray()).GetProperty("actor").GetString());
         await page.Context.CloseAsync();
     }

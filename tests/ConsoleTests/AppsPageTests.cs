@@ -15,13 +15,6 @@ public sealed class AppsPageTests(ConsoleFixture fixture)
     private static ILocator Section(IPage page, string heading) =>
         page.Locator("section.card").Filter(new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = heading, Exact = true }) });
 
-    /// <summary>USD as the console's core.js money() shows it: 6 decimals below a cent, 4 below a dollar, else 2.</summary>
-    private static string Money(decimal value)
-    {
-        var digits = Math.Abs(value) < 0.01m ? 6 : Math.Abs(value) < 1m ? 4 : 2;
-        return "$" + value.ToString("#,0.00" + new string('#', digits - 2), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
     private async Task AdminOkAsync(HttpMethod method, string path, object? body, HttpStatusCode expected, string token = FrontDoorFixture.AdminToken)
     {
         using var response = await FrontDoor.AdminAsync(method, path, body, token);
@@ -119,7 +112,7 @@ public sealed class AppsPageTests(ConsoleFixture fixture)
 
         // The trace is written after the answer: wait until the admin API has it, then the page (which reads the same API) shows it.
         var trace = await FrontDoor.WaitForTraceAsync(appId, requestId);
-        var cost = Money(trace.GetProperty("costActualUsd").GetDecimal());
+        var cost = ConsoleFixture.Money(trace.GetProperty("costActualUsd").GetDecimal());
         Assert.NotEqual("$0.00", cost);
         await ConsoleFixture.GoToAsync(page, $"/apps/{appId}");
         var calls = Section(page, "Recent calls");

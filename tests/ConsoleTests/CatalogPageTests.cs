@@ -37,15 +37,6 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
 
     private static ILocator Entries(IPage page) => page.GetByRole(AriaRole.Table, new() { Name = "Catalog entries" });
 
-    private async Task<JsonElement> GetJsonAsync(string path)
-    {
-        using var response = await fixture.FrontDoor.AdminAsync(HttpMethod.Get, path);
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {body}");
-        using var json = JsonDocument.Parse(body);
-        return json.RootElement.Clone();
-    }
-
     private const string TestInput = "The invoice backlog grew in March and the finance team will automate invoice approval.";
 
     [Fact]
@@ -88,7 +79,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "App created" })).ToBeVisibleAsync(new() { Timeout = ApiWait });
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = $"Open {appId}" })).ToHaveAttributeAsync("href", $"/console/apps/{appId}");
 
-        var app = await GetJsonAsync($"admin/apps/{appId}");
+        var app = await fixture.AdminJsonAsync($"admin/apps/{appId}");
         Assert.Equal("summarizer@1.0.0", app.GetProperty("template").GetString());
         Assert.Equal(FrontDoorFixture.AuthorName, app.GetProperty("owner").GetString());
         Assert.Equal("finance", app.GetProperty("team").GetString());
@@ -107,13 +98,13 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         var assertion = Assert.Single(test.GetProperty("assertions").EnumerateArray());
         Assert.Equal("contains", assertion.GetProperty("kind").GetString());
         Assert.Equal("invoice", assertion.GetProperty("value").GetString());
-        Assert.Equal("draft", (await GetJsonAsync($"admin/apps/{appId}/versions/1")).GetProperty("state").GetString());
+        Assert.Equal("draft", (await fixture.AdminJsonAsync($"admin/apps/{appId}/versions/1")).GetProperty("state").GetString());
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Submit for approval" }).ClickAsync();
 
         var gates = page.GetByRole(AriaRole.Table, new() { Name = "Gate results" });
         await Expect(gates).ToBeVisibleAsync(new() { Timeout = ApiWait });
-        var version = await GetJsonAsync($"admin/apps/{appId}/versions/1");
+        var version = await fixture.AdminJsonAsync($"admin/apps/{appId}/versions/1");
         Assert.NotEqual(0, version.GetProperty("gates").GetArrayLength());
         foreach (var gate in version.GetProperty("gates").EnumerateArray())
         {
@@ -272,7 +263,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await Expect(page.Locator("main .loading")).ToHaveCountAsync(0, new() { Timeout = ApiWait });
         await Expect(candidates.GetByRole(AriaRole.Link, new() { Name = appId })).ToHaveAttributeAsync("href", $"/console/apps/{appId}");
 
-        var report = await GetJsonAsync("admin/catalog/retirement?minCostUsd=0");
+        var report = await fixture.AdminJsonAsync("admin/catalog/retirement?minCostUsd=0");
         Assert.Contains(report.GetProperty("candidates").EnumerateArray(), c => c.GetProperty("appId").GetString() == appId);
         await page.Context.CloseAsync();
     }

@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
 namespace MicroApps.Orleans.ConsoleTests;
 
 /// <summary>
@@ -50,6 +54,25 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
         Playwright?.Dispose();
         await FrontDoor.DisposeAsync();
+    }
+
+    /// <summary>GET of an admin-API path (e.g. <c>admin/apps/x</c>) with the admin token; fails unless 200.</summary>
+    public async Task<JsonElement> AdminJsonAsync(string path)
+    {
+        using var response = await FrontDoor.AdminAsync(HttpMethod.Get, path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {text}");
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>USD as the console's core.js <c>money()</c> writes it: 2 decimals, up to 4 below $1 and 6 below $0.01.</summary>
+    public static string Money(decimal value)
+    {
+        var abs = Math.Abs(value);
+        var digits = abs == 0m ? 2 : abs < 0.01m ? 6 : abs < 1m ? 4 : 2;
+        var rounded = Math.Round(value, digits, MidpointRounding.AwayFromZero);
+        return "$" + rounded.ToString("#,##0.00" + new string('#', digits - 2), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Laptop width.</summary>

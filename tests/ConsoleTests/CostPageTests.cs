@@ -19,7 +19,7 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         await ConsoleFixture.GoToAsync(page, "/cost?groupBy=app&range=7d&granularity=day");
 
         var row = page.GetByRole(AriaRole.Table, new() { Name = "Spend by app" }).GetByRole(AriaRole.Row).Filter(new() { HasText = appId });
-        await Expect(row.Locator("td[data-label='Spend']")).ToHaveTextAsync(Usd(spent));
+        await Expect(row.Locator("td[data-label='Spend']")).ToHaveTextAsync(ConsoleFixture.Money(spent));
         await Expect(row.Locator("td[data-label='Requests']")).ToHaveTextAsync("1");
 
         // Chart.js came from /console/lib and drew on a canvas that has a size.
@@ -78,12 +78,12 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         await page.GetByRole(AriaRole.Button, new() { Name = "Save budget" }).ClickAsync();
 
         await Expect(LimitStat(page)).ToHaveTextAsync("$42.50");
-        var budget = await GetJsonAsync($"admin/budgets/{budgetId}");
+        var budget = await fixture.AdminJsonAsync($"admin/budgets/{budgetId}");
         Assert.Equal(42.5m, budget.GetProperty("limitUsd").GetDecimal());
         Assert.Equal("day", budget.GetProperty("period").GetString());
         Assert.Equal([0.5m, 0.9m, 1m], budget.GetProperty("thresholds").EnumerateArray().Select(t => t.GetDecimal()).ToArray());
 
-        var audit = await GetJsonAsync($"admin/audit?action=budget.configured&target={Uri.EscapeDataString("budget:" + budgetId)}");
+        var audit = await fixture.AdminJsonAsync($"admin/audit?action=budget.configured&target={Uri.EscapeDataString("budget:" + budgetId)}");
         Assert.Contains(audit.GetProperty("entries").EnumerateArray(), e => e.GetProperty("reason").GetString()!.Contains("limitUsd=42.5", StringComparison.Ordinal));
         await ConsoleFixture.ScreenshotAsync(page, "10-budget");
         await page.Context.CloseAsync();
@@ -108,7 +108,7 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         await page.GetByRole(AriaRole.Button, new() { Name = "Save budget" }).ClickAsync();
         await Expect(page.Locator("#budget-limitUsd-error")).ToContainTextAsync("'limitUsd' has the wrong type");
 
-        var budget = await GetJsonAsync($"admin/budgets/app:{appId}");
+        var budget = await fixture.AdminJsonAsync($"admin/budgets/app:{appId}");
         Assert.Equal(100m, budget.GetProperty("limitUsd").GetDecimal());
         await page.Context.CloseAsync();
     }
@@ -170,7 +170,7 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         await PutBudgetAsync(budgetId, spent / 2);
         await PutBudgetAsync(budgetId, 100m);
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!(await GetJsonAsync($"admin/budgets/{budgetId}/alerts")).EnumerateArray().Any(a => a.GetProperty("threshold").GetDecimal() == 1m))
+        while (!(await fixture.AdminJsonAsync($"admin/budgets/{budgetId}/alerts")).EnumerateArray().Any(a => a.GetProperty("threshold").GetDecimal() == 1m))
         {
             Assert.True(DateTime.UtcNow < deadline, "the 100% alert was not listed within 30 s");
             await Task.Yield();
@@ -186,7 +186,7 @@ public sealed class CostPageTests(ConsoleFixture fixture)
 
         await Expect(LimitStat(page)).ToHaveTextAsync("$100.00");
         await Expect(page.Locator("dl.budget-facts")).ToContainTextAsync(FrontDoorFixture.AuthorName);
-        var budget = await GetJsonAsync($"admin/budgets/{budgetId}");
+        var budget = await fixture.AdminJsonAsync($"admin/budgets/{budgetId}");
         Assert.Equal(100m, budget.GetProperty("limitUsd").GetDecimal());
         Assert.Equal(FrontDoorFixture.AuthorName, budget.GetProperty("acknowledgedBy").GetString());
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Acknowledge 100%" })).ToBeDisabledAsync();
@@ -217,7 +217,7 @@ public sealed class CostPageTests(ConsoleFixture fixture)
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var spend = await GetJsonAsync("admin/cost/spend?groupBy=app");
+            var spend = await fixture.AdminJsonAsync("admin/cost/spend?groupBy=app");
             var group = spend.GetProperty("groups").EnumerateArray().FirstOrDefault(g => g.GetProperty("key").GetString() == appId);
             if (group.ValueKind == JsonValueKind.Object && group.GetProperty("total").GetProperty("costUsd").GetDecimal() is > 0m and var cost)
             {
@@ -227,23 +227,5 @@ public sealed class CostPageTests(ConsoleFixture fixture)
             Assert.True(DateTime.UtcNow < deadline, $"the cost API did not count {appId}'s call within 30 s");
             await Task.Yield();
         }
-    }
-
-    private async Task<JsonElement> GetJsonAsync(string path)
-    {
-        using var response = await fixture.FrontDoor.AdminAsync(HttpMethod.Get, path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {text}");
-        using var json = JsonDocument.Parse(text);
-        return json.RootElement.Clone();
-    }
-
-    /// <summary>USD as the console's <c>money()</c> writes it: 2 decimals, up to 4 below $1 and 6 below $0.01.</summary>
-    private static string Usd(decimal value)
-    {
-        var abs = Math.Abs(value);
-        var digits = abs == 0m ? 2 : abs < 0.01m ? 6 : abs < 1m ? 4 : 2;
-        var rounded = Math.Round(value, digits, MidpointRounding.AwayFromZero);
-        return "$" + rounded.ToString("#,##0.00" + new string('#', digits - 2), CultureInfo.InvariantCulture);
     }
 }

@@ -24,7 +24,7 @@ public sealed class OverviewPageTests(ConsoleFixture fixture)
         await Expect(silos.GetByRole(AriaRole.Row)).ToHaveCountAsync(2); // the heading row and the one co-hosted silo
 
         var row = page.GetByRole(AriaRole.Table, new() { Name = "Top apps by spend" }).GetByRole(AriaRole.Row).Filter(new() { HasText = appId });
-        await Expect(row).ToContainTextAsync(Money(spent));
+        await Expect(row).ToContainTextAsync(ConsoleFixture.Money(spent));
         await Expect(row.GetByRole(AriaRole.Link, new() { Name = appId })).ToHaveAttributeAsync("href", $"/console/apps/{appId}");
 
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Open budget alerts" })).ToContainTextAsync(budgetId);
@@ -148,13 +148,5 @@ public sealed class OverviewPageTests(ConsoleFixture fixture)
             Assert.True(DateTime.UtcNow < deadline, $"no alert of {budgetId} within 30 s");
             await Task.Yield();
         }
-    }
-
-    /// <summary>USD as the console's money() shows it: 2 decimals from $1, 4 below $1, 6 below a cent.</summary>
-    internal static string Money(decimal value)
-    {
-        var abs = Math.Abs(value);
-        var digits = abs == 0 ? 2 : abs < 0.01m ? 6 : abs < 1 ? 4 : 2;
-        return "$" + value.ToString("#,##0.00" + new string('#', digits - 2), CultureInfo.InvariantCulture);
     }
 }

@@ -53,15 +53,6 @@ public sealed class WorkflowsPageTests(ConsoleFixture fixture)
         return (appId, json.RootElement.GetProperty("details").GetProperty("workflowId").GetString()!);
     }
 
-    private async Task<JsonElement> AdminGetAsync(string path)
-    {
-        using var response = await fixture.FrontDoor.AdminAsync(HttpMethod.Get, path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {text}");
-        using var json = JsonDocument.Parse(text);
-        return json.RootElement.Clone();
-    }
-
     private static ILocator Card(IPage page, (string AppId, string WorkflowId) w) =>
         page.GetByRole(AriaRole.Region, new() { Name = $"Workflow {w.WorkflowId} of {w.AppId}", Exact = true });
 
@@ -84,7 +75,7 @@ public sealed class WorkflowsPageTests(ConsoleFixture fixture)
         var refusal = adminCard.GetByRole(AriaRole.Alert);
         await Expect(refusal).ToContainTextAsync("403");
         await Expect(refusal).ToContainTextAsync(FrontDoorFixture.ApproverName);
-        Assert.Equal("pending", (await AdminGetAsync($"admin/apps/{workflow.AppId}/workflows/{workflow.WorkflowId}")).GetProperty("state").GetString());
+        Assert.Equal("pending", (await fixture.AdminJsonAsync($"admin/apps/{workflow.AppId}/workflows/{workflow.WorkflowId}")).GetProperty("state").GetString());
         await admin.Context.CloseAsync();
 
         var page = await fixture.SignInAsync(FrontDoorFixture.ApproverToken);
@@ -99,11 +90,11 @@ public sealed class WorkflowsPageTests(ConsoleFixture fixture)
 
         await Expect(page.Locator("#toasts")).ToContainTextAsync($"Workflow {workflow.WorkflowId} of {workflow.AppId} approved");
         await Expect(Card(page, workflow)).ToHaveCountAsync(0);
-        var decided = await AdminGetAsync($"admin/apps/{workflow.AppId}/workflows/{workflow.WorkflowId}");
+        var decided = await fixture.AdminJsonAsync($"admin/apps/{workflow.AppId}/workflows/{workflow.WorkflowId}");
         Assert.Equal("approved", decided.GetProperty("state").GetString());
         Assert.Equal(FrontDoorFixture.ApproverName, decided.GetProperty("decision").GetProperty("by").GetString());
         Assert.Equal("Customer workshop, fine.", decided.GetProperty("decision").GetProperty("comment").GetString());
-        var audit = await AdminGetAsync($"admin/audit?target=app:{workflow.AppId}&action=workflow.approved");
+        var audit = await fixture.AdminJsonAsync($"admin/audit?target=app:{workflow.AppId}&action=workflow.approved");
         Assert.Equal(FrontDoorFixture.ApproverName, Assert.Single(audit.GetProperty("entries").EnumerateArray()).GetProperty("actor").GetString());
 
         // Decided, it is listed among the decided ones.
@@ -129,7 +120,7 @@ public sealed class WorkflowsPageTests(ConsoleFixture fixture)
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "History" })).ToContainTextAsync("rejected");
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Reject" })).ToHaveCountAsync(0);
         await ConsoleFixture.ScreenshotAsync(page, "05-workflows-detail");
-        var decided = await AdminGetAsync($"admin/apps/{workflow.AppId}/workflows/{workflow.WorkflowId}");
+        var decided = await fixture.AdminJsonAsync($"admin/apps/{workflow.AppId}/workflows/{workflow.WorkflowId}");
         Assert.Equal("rejected", decided.GetProperty("state").GetString());
         await page.Context.CloseAsync();
     }
