@@ -17,29 +17,7 @@ public sealed class WorkflowsPageTests(ConsoleFixture fixture)
     private async Task<(string AppId, string WorkflowId)> WorkflowAsync(string request)
     {
         var appId = FrontDoorFixture.NewAppId("cwp");
-        using var created = await fixture.FrontDoor.AdminAsync(HttpMethod.Post, "admin/apps", new
-        {
-            appId,
-            name = "Travel approvals",
-            owner = FrontDoorFixture.AuthorName,
-            team = "console-tests",
-            audience = "internal",
-            dataClasses = Array.Empty<string>(),
-            allowedTiers = new[] { "standard" },
-            defaultTier = "standard",
-            quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
-            budget = new { limitUsd = 10m, period = "day" },
-            initialState = "published",
-            template = "approvals-bot@1.0.0",
-            parameters = new Dictionary<string, object>
-            {
-                ["instructions"] = "Approve travel under 500 EUR with a customer reason; reject anything else.",
-                ["approvers"] = new[] { FrontDoorFixture.ApproverName },
-                ["escalateTo"] = new[] { "head-of-finance" },
-            },
-        });
-        Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
-        var apiKey = await fixture.FrontDoor.IssueKeyAsync(appId);
+        var apiKey = await fixture.FrontDoor.CreateTravelApprovalsAppAsync(appId, "console-tests", escalateTo: "head-of-finance");
 
         using var message = new HttpRequestMessage(HttpMethod.Post, $"apps/{appId}/run")
         {

@@ -206,6 +206,37 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         return await IssueKeyAsync(appId);
     }
 
+    /// <summary>
+    /// Creates a published app on the approvals-bot template (standard tier, owned by author-alice) that decides
+    /// travel requests with approver-carol as its approver, and issues a key; returns the key.
+    /// </summary>
+    public async Task<string> CreateTravelApprovalsAppAsync(string appId, string team, string escalateTo)
+    {
+        using var created = await AdminAsync(HttpMethod.Post, "admin/apps", new
+        {
+            appId,
+            name = "Travel approvals " + appId,
+            owner = AuthorName,
+            team,
+            audience = "internal",
+            dataClasses = Array.Empty<string>(),
+            allowedTiers = new[] { "standard" },
+            defaultTier = "standard",
+            quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
+            budget = new { limitUsd = 10m, period = "day" },
+            initialState = "published",
+            template = "approvals-bot@1.0.0",
+            parameters = new Dictionary<string, object>
+            {
+                ["instructions"] = "Approve travel under 500 EUR with a customer reason; reject anything else.",
+                ["approvers"] = new[] { ApproverName },
+                ["escalateTo"] = new[] { escalateTo },
+            },
+        });
+        Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+        return await IssueKeyAsync(appId);
+    }
+
     /// <summary>The admin body of a published app allowed standard and premium, default premium, with these savings settings.</summary>
     public static object SavingsAppBody(string appId, object? savings) => new
     {

@@ -15,29 +15,7 @@ public sealed class ConsoleWorkflowEndpointsTests(FrontDoorFixture fixture) : No
     private async Task<(string AppId, string ApiKey)> BotAppAsync()
     {
         var appId = FrontDoorFixture.NewAppId("cwf");
-        using var created = await Fixture.AdminAsync(HttpMethod.Post, "admin/apps", new
-        {
-            appId,
-            name = "Console workflows " + appId,
-            owner = FrontDoorFixture.AuthorName,
-            team = "console-tests",
-            audience = "internal",
-            dataClasses = Array.Empty<string>(),
-            allowedTiers = new[] { "standard" },
-            defaultTier = "standard",
-            quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
-            budget = new { limitUsd = 10m, period = "day" },
-            initialState = "published",
-            template = "approvals-bot@1.0.0",
-            parameters = new Dictionary<string, object>
-            {
-                ["instructions"] = "Approve travel under 500 EUR with a customer reason; reject anything else.",
-                ["approvers"] = new[] { FrontDoorFixture.ApproverName },
-                ["escalateTo"] = new[] { "admin" },
-            },
-        });
-        Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
-        return (appId, await Fixture.IssueKeyAsync(appId));
+        return (appId, await Fixture.CreateTravelApprovalsAppAsync(appId, "console-tests", escalateTo: "admin"));
     }
 
     private async Task<string> RunAsync((string AppId, string ApiKey) app, string request)
@@ -88,7 +66,7 @@ public sealed class ConsoleWorkflowEndpointsTests(FrontDoorFixture fixture) : No
 
         var pending = all[open];
         Assert.Equal(second.AppId, pending.GetProperty("appId").GetString());
-        Assert.Equal("Console workflows " + second.AppId, pending.GetProperty("appName").GetString());
+        Assert.Equal("Travel approvals " + second.AppId, pending.GetProperty("appName").GetString());
         Assert.Equal("pending", pending.GetProperty("state").GetString());
         Assert.Equal("requester-rita", pending.GetProperty("requester").GetString());
         Assert.Contains("Lyon", pending.GetProperty("recommendation").GetString());

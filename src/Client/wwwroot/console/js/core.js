@@ -133,6 +133,25 @@ export function when(timestamp) {
   return html`<time datetime=${date.toISOString()} title=${date.toISOString()}>${date.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}</time>`;
 }
 
+/** An ISO time (from the URL) as the value of a datetime-local input, in the browser's time zone; '' when empty or not a time. */
+export function toLocalInput(iso) {
+  if (!iso) return '';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = n => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/**
+ * A datetime-local value (browser time zone) as an ISO UTC time for the URL and the API. A value that is not a time
+ * is passed on as typed, so the API's error names it.
+ */
+export function fromLocalInput(value) {
+  if (!value) return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : date.toISOString();
+}
+
 /** A status word as a coloured badge; kind: ok, warn, bad, info (or guessed from common states). */
 export function badge(text, kind) {
   const value = String(text ?? '—');

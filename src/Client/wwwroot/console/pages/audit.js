@@ -1,6 +1,7 @@
 // Audit log: entries newest first (GET /admin/audit) with the filters the API takes (actor, action prefix, target,
 // from/to) kept in the URL query, paging by the API's continuation, and "Verify chain" (GET /admin/audit/verify).
 import {
+  toLocalInput, fromLocalInput,
   html, nothing, render, api, pageHeader, errorView, dataTable, actionButton, badge, when, can, session,
 } from '../js/core.js';
 
@@ -19,22 +20,6 @@ const DEFAULT_PAGE_SIZE = 50;
 // A page of the API may hold fewer entries than asked (it reads a bounded number of segments per call), so the view
 // follows continuations until it has a page's worth or the log ends, within this many calls.
 const MAX_CALLS_PER_PAGE = 10;
-
-/** An ISO time (from the URL) as the value of a datetime-local input, in the browser's time zone. */
-function toLocalInput(iso) {
-  if (!iso) return '';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  const pad = n => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-/** A datetime-local value (browser time zone) as an ISO UTC time for the URL and the API. */
-function fromLocalInput(value) {
-  if (!value) return '';
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date.toISOString();
-}
 
 async function auditView(ctx) {
   const header = pageHeader('Audit log', 'Every change made through the admin API: who, in which role, what, on what and why. Append-only and hash-chained.');

@@ -2,6 +2,7 @@
 // prompt sample, GET /admin/traces/{appId}/{requestId}/sample) and the redacted prompt store (GET /admin/prompts/search).
 // Filters live in the URL query so every search is bookmarkable; prompt texts are rendered as text by lit (escaped).
 import {
+  toLocalInput, fromLocalInput,
   html, nothing, render, api, seg, link, pageHeader, emptyState, errorView, dataTable, badge, money, number, when,
   can, session, ApiError, formValues,
 } from '../js/core.js';
@@ -43,22 +44,6 @@ function tabs(current) {
 
 function outcomeBadge(outcome) {
   return badge(outcome || '—', outcomes[outcome] ?? 'info');
-}
-
-/** An ISO time as the value of a datetime-local input (local time, minutes). */
-function toLocalInput(iso) {
-  if (!iso) return '';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  const pad = n => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
-/** A datetime-local value as ISO UTC, or '' when empty or not a time. */
-function fromLocalInput(value) {
-  if (!value) return '';
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
 }
 
 /**
