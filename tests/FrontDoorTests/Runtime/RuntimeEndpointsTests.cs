@@ -76,8 +76,12 @@ public sealed class RuntimeEndpointsTests(FrontDoorFixture fixture)
         var parts = int.Parse(body.GetProperty("details").GetProperty("parts").GetString()!);
         Assert.True(parts > 1, $"expected several parts, got {parts}");
         var steps = body.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
-        Assert.Equal([.. Enumerable.Range(1, parts).Select(i => $"part-{i}"), "combine"], steps);
-        Assert.Equal(parts + 1, fixture.Upstream.RequestsReceived - before);
+        // Every part is summarised, then the summaries are combined: in one call when they fit a part, else in rounds
+        // (combine-{round}-{n}) first. The random marker changes the tokenisation, so either can happen.
+        Assert.Equal([.. Enumerable.Range(1, parts).Select(i => $"part-{i}")], steps.Take(parts));
+        Assert.Equal("combine", steps[^1]);
+        Assert.All(steps.Skip(parts).SkipLast(1), step => Assert.Matches(@"^combine-\d+-\d+$", step!));
+        Assert.Equal(steps.Count, fixture.Upstream.RequestsReceived - before);
         Assert.True(body.GetProperty("usage").GetProperty("totalTokens").GetInt32() <= 20_000);
         Assert.True(body.GetProperty("costUsd").GetDecimal() > 0);
         Assert.False(string.IsNullOrWhiteSpace(body.GetProperty("output").GetString()));
