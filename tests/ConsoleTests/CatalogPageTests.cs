@@ -15,13 +15,6 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
     // 5 s default of an expectation, so waits that follow a call to the admin API get this much.
     private const float ApiWait = 30_000;
 
-    private static async Task GoToAsync(IPage page, string path)
-    {
-        await page.GotoAsync("/console" + path);
-        await Expect(page.Locator("main h1").First).ToBeVisibleAsync(new() { Timeout = ApiWait });
-        await Expect(page.Locator("main .loading")).ToHaveCountAsync(0, new() { Timeout = ApiWait });
-    }
-
     /// <summary>A full-page screenshot from the top, so the sticky top bar is where it belongs.</summary>
     private static async Task ScreenshotAsync(IPage page, string name)
     {
@@ -44,7 +37,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
     {
         var appId = FrontDoorFixture.NewAppId("cat");
         var page = await fixture.SignInAsync(FrontDoorFixture.AuthorToken);
-        await GoToAsync(page, "/catalog/templates/summarizer");
+        await ConsoleFixture.GoToAsync(page, "/catalog/templates/summarizer", ApiWait);
 
         await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Parameters" })).ToContainTextAsync("chunkTokens");
         await ScreenshotAsync(page, "08-template");
@@ -125,7 +118,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
     {
         var appId = FrontDoorFixture.NewAppId("cat");
         var page = await fixture.SignInAsync(FrontDoorFixture.AuthorToken);
-        await GoToAsync(page, "/catalog/templates/approvals-bot/new");
+        await ConsoleFixture.GoToAsync(page, "/catalog/templates/approvals-bot/new", ApiWait);
 
         await Expect(page.Locator("[data-field='parameters.approvers'] .req")).ToHaveTextAsync("*");
         await Expect(Field(page, "parameters.approvers")).ToHaveAttributeAsync("aria-required", "true");
@@ -161,7 +154,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
     {
         var appId = FrontDoorFixture.NewAppId("cat");
         var page = await fixture.SignInAsync(FrontDoorFixture.AuthorToken);
-        await GoToAsync(page, "/catalog/templates/chat-assistant/new");
+        await ConsoleFixture.GoToAsync(page, "/catalog/templates/chat-assistant/new", ApiWait);
 
         await page.GetByLabel("App id", new() { Exact = true }).FillAsync(appId);
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Help desk");
@@ -201,7 +194,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         }
 
         var page = await fixture.SignInAsync(FrontDoorFixture.ViewerToken);
-        await GoToAsync(page, "/catalog");
+        await ConsoleFixture.GoToAsync(page, "/catalog", ApiWait);
         await Expect(Entries(page)).ToContainTextAsync("summarizer");
         await Expect(Entries(page)).ToContainTextAsync("http-json");
         await Expect(page.GetByText("Reuse rate (apps)")).ToBeVisibleAsync();
@@ -224,7 +217,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         await Expect(Entries(page)).Not.ToContainTextAsync("summarizer");
 
         // A bookmarked tag filter: only the prompt carrying the tag, and its tag links back to the same filter.
-        await GoToAsync(page, $"/catalog?tag={tag}");
+        await ConsoleFixture.GoToAsync(page, $"/catalog?tag={tag}", ApiWait);
         await Expect(Entries(page).Locator("tbody tr")).ToHaveCountAsync(1);
         await Expect(Entries(page)).ToContainTextAsync(prompt);
         await Entries(page).GetByRole(AriaRole.Link, new() { Name = prompt }).ClickAsync();
@@ -253,7 +246,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         }
 
         var page = await fixture.SignInAsync(FrontDoorFixture.ViewerToken);
-        await GoToAsync(page, "/catalog");
+        await ConsoleFixture.GoToAsync(page, "/catalog", ApiWait);
         var candidates = page.GetByRole(AriaRole.Table, new() { Name = "Retirement candidates" });
 
         // With no cost floor, an app without calls is little used at no less than the floor: a candidate.
@@ -272,13 +265,13 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
     public async Task A_viewer_sees_the_create_button_and_the_form_disabled()
     {
         var page = await fixture.SignInAsync(FrontDoorFixture.ViewerToken);
-        await GoToAsync(page, "/catalog/templates/summarizer");
+        await ConsoleFixture.GoToAsync(page, "/catalog/templates/summarizer", ApiWait);
 
         var create = page.GetByRole(AriaRole.Button, new() { Name = "Create an app from this template" });
         await Expect(create).ToBeDisabledAsync();
         await Expect(create).ToHaveAttributeAsync("title", new Regex("needs author or admin"));
 
-        await GoToAsync(page, "/catalog/templates/summarizer/new");
+        await ConsoleFixture.GoToAsync(page, "/catalog/templates/summarizer/new", ApiWait);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create app" })).ToBeDisabledAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Validate" })).ToBeDisabledAsync();
         await Expect(page.GetByRole(AriaRole.Note)).ToContainTextAsync("creating an app needs author or admin");
@@ -291,7 +284,7 @@ public sealed class CatalogPageTests(ConsoleFixture fixture)
         var page = await fixture.SignInAsync(FrontDoorFixture.AuthorToken, ConsoleFixture.Phone);
         foreach (var path in new[] { "/catalog", "/catalog/templates/approvals-bot", "/catalog/templates/approvals-bot/new" })
         {
-            await GoToAsync(page, path);
+            await ConsoleFixture.GoToAsync(page, path, ApiWait);
             if (path == "/catalog")
             {
                 await Expect(Entries(page)).ToContainTextAsync("approvals-bot");

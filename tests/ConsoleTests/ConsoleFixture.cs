@@ -106,11 +106,12 @@ public sealed class ConsoleFixture : IAsyncLifetime
     }
 
     /// <summary>Goes to a console path (e.g. <c>/apps/demo</c>) and waits until its page has rendered its heading.</summary>
-    public static async Task GoToAsync(IPage page, string path)
+    /// <remarks>Pages that read every app (the catalog's figures) may need a longer <paramref name="timeoutMs"/> on a loaded machine.</remarks>
+    public static async Task GoToAsync(IPage page, string path, float? timeoutMs = null)
     {
         await page.GotoAsync("/console" + path);
-        await Expect(page.Locator("main h1").First).ToBeVisibleAsync();
-        await Expect(page.Locator("main .loading")).ToHaveCountAsync(0);
+        await Expect(page.Locator("main h1").First).ToBeVisibleAsync(new() { Timeout = timeoutMs });
+        await Expect(page.Locator("main .loading")).ToHaveCountAsync(0, new() { Timeout = timeoutMs });
     }
 
     /// <summary>

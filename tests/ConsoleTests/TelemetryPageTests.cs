@@ -90,7 +90,7 @@ public sealed class TelemetryPageTests(ConsoleFixture fixture)
     public async Task The_prompt_store_shows_a_sampled_prompt_redacted_and_never_the_email_address()
     {
         var appId = FrontDoorFixture.NewAppId("smp");
-        using (var created = await FrontDoor.AdminAsync(HttpMethod.Post, "admin/apps", SampledApp(appId)))
+        using (var created = await FrontDoor.AdminAsync(HttpMethod.Post, "admin/apps", FrontDoorFixture.SampledAppBody(appId)))
         {
             Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         }
@@ -221,21 +221,4 @@ public sealed class TelemetryPageTests(ConsoleFixture fixture)
         using var response = await FrontDoor.PostChatAsync(key, FrontDoorFixture.ChatBody("standard", text), requestId);
         return (requestId, response.StatusCode);
     }
-
-    /// <summary>A published app that stores every call's prompt, redacted (promptSampleShare 1).</summary>
-    private static object SampledApp(string appId) => new
-    {
-        appId,
-        name = "Sampled app " + appId,
-        owner = "tests@example.com",
-        team = "console-tests",
-        audience = "internal",
-        dataClasses = new[] { "email", "ssn" },
-        allowedTiers = new[] { "standard", "local" },
-        defaultTier = "standard",
-        quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
-        budget = new { limitUsd = 100m, period = "day" },
-        initialState = "published",
-        promptSampleShare = 1.0,
-    };
 }

@@ -237,6 +237,26 @@ public sealed class FrontDoorFixture : IAsyncLifetime
         return await IssueKeyAsync(appId);
     }
 
+    /// <summary>
+    /// The admin body of a published app declaring email and SSN data that stores <paramref name="promptSampleShare"/>
+    /// of its calls' prompts, redacted, in the prompt store.
+    /// </summary>
+    public static object SampledAppBody(string appId, double promptSampleShare = 1.0) => new
+    {
+        appId,
+        name = "Sampled app " + appId,
+        owner = "tests@example.com",
+        team = "frontdoor-tests",
+        audience = "internal",
+        dataClasses = new[] { "email", "ssn" },
+        allowedTiers = new[] { "standard", "local" },
+        defaultTier = "standard",
+        quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
+        budget = new { limitUsd = 100m, period = "day" },
+        initialState = "published",
+        promptSampleShare,
+    };
+
     /// <summary>The admin body of a published app allowed standard and premium, default premium, with these savings settings.</summary>
     public static object SavingsAppBody(string appId, object? savings) => new
     {

@@ -286,7 +286,7 @@ public sealed class TraceApiTests(FrontDoorFixture fixture)
 
         foreach (var bad in new[] { 1.5, -0.1 })
         {
-            using var refused = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", AppBody(FrontDoorFixture.NewAppId("shr"), bad));
+            using var refused = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", FrontDoorFixture.SampledAppBody(FrontDoorFixture.NewAppId("shr"), bad));
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
             using var json = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
             Assert.True(json.RootElement.GetProperty("errors").TryGetProperty("promptSampleShare", out _), json.RootElement.ToString());
@@ -373,25 +373,9 @@ public sealed class TraceApiTests(FrontDoorFixture fixture)
         return fixture.Http.SendAsync(request);
     }
 
-    private static object AppBody(string appId, double promptSampleShare) => new
-    {
-        appId,
-        name = "Sampled app " + appId,
-        owner = "tests@example.com",
-        team = "frontdoor-tests",
-        audience = "internal",
-        dataClasses = new[] { "email", "ssn" },
-        allowedTiers = new[] { "standard", "local" },
-        defaultTier = "standard",
-        quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
-        budget = new { limitUsd = 100m, period = "day" },
-        initialState = "published",
-        promptSampleShare,
-    };
-
     private async Task<string> CreateSampledAppAsync(string appId, double promptSampleShare)
     {
-        using var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", AppBody(appId, promptSampleShare));
+        using var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", FrontDoorFixture.SampledAppBody(appId, promptSampleShare));
         Assert.True(created.StatusCode == HttpStatusCode.Created, $"create app: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
         return await fixture.IssueKeyAsync(appId);
     }

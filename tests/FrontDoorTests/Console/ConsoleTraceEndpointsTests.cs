@@ -18,7 +18,7 @@ public sealed class ConsoleTraceEndpointsTests(FrontDoorFixture fixture)
     public async Task The_sample_of_a_sampled_real_call_is_its_redacted_prompt_and_response()
     {
         var appId = FrontDoorFixture.NewAppId("cts");
-        using (var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", SampledApp(appId)))
+        using (var created = await fixture.AdminAsync(HttpMethod.Post, "admin/apps", FrontDoorFixture.SampledAppBody(appId)))
         {
             Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         }
@@ -114,20 +114,4 @@ public sealed class ConsoleTraceEndpointsTests(FrontDoorFixture fixture)
 
     private static PromptSample Sample(string appId, string requestId, DateTimeOffset at, string prompt) =>
         new(appId, requestId, at, prompt, "an answer", [], "console-tests", FrontDoorFixture.StandardModel);
-
-    private static object SampledApp(string appId) => new
-    {
-        appId,
-        name = "Sampled app " + appId,
-        owner = "tests@example.com",
-        team = "frontdoor-tests",
-        audience = "internal",
-        dataClasses = new[] { "email" },
-        allowedTiers = new[] { "standard", "local" },
-        defaultTier = "standard",
-        quotas = new { requestsPerMinute = 1000, tokensPerDay = 10_000_000 },
-        budget = new { limitUsd = 100m, period = "day" },
-        initialState = "published",
-        promptSampleShare = 1.0,
-    };
 }
